@@ -1,0 +1,117 @@
+// What every command shares: the kubectl-style global flags, the inventory they point at, and
+// the namespaces they select. Commands get a CommandContext and never read flags themselves.
+
+import type { Command } from "commander";
+import { AmbientMigrateError, ExitCode } from "../errors.js";
+import { readManifests } from "../inventory/from-files.js";
+import { type Inventory, labelsOf } from "../inventory/model.js";
+import { parseSelector } from "../inventory/selector.js";
+import { type OutputFormat, parseOutputFormat } from "./output.js";
+
+export interface GlobalOptions {
+  kubeconfig?: string;
+  context?: string;
+  namespace: string[];
+  allNamespaces: boolean;
+  selector?: string;
+  output: OutputFormat;
+  filename: string[];
+}
+
+export function globalOptions(command: Command): GlobalOptions {
+  const o = command.optsWithGlobals() as Record<string, unknown>;
+  const namespace = ((o.namespace as string[] | undefined) ?? [])
+    .flatMap((n) => n.split(","))
+    .filter(Boolean);
+  return {
+    ...(o.kubeconfig ? { kubeconfig: o.kubeconfig as string } : {}),
+    ...(o.context ? { context: o.context as string } : {}),
+    namespace,
+    allNamespaces: o.allNamespaces === true,
+    ...(o.selector ? { selector: o.selector as string } : {}),
+    output: parseOutputFormat((o.output as string | undefined) ?? "table"),
+    filename: (o.filename as string[] | undefined) ?? [],
+  };
+}
+
+export interface LoadedMesh {
+  inventory: Inventory;
+  /** The namespaces the flags select, sorted. */
+  namespaces: string[];
+  /** A line for stderr saying what was read. */
+  summary: string;
+}
+
+/** Progress and notes go to stderr so that stdout stays parseable. */
+export function note(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+export type ClusterLoader = (options: GlobalOptions) => Promise<Inventory>;
+
+let clusterLoader: ClusterLoader | undefined;
+
+/** The live reader registers itself here, so that file-only code paths never load the client. */
+export function setClusterLoader(loader: ClusterLoader): void {
+  clusterLoader = loader;
+}
+
+export async function loadMesh(options: GlobalOptions): Promise<LoadedMesh> {
+  let inventory: Inventory;
+  let summary: string;
+  if (options.filename.length > 0) {
+    const singleNs = options.namespace.length === 1 ? options.namespace[0] : undefined;
+    const read = readManifests(options.filename, singleNs ? { defaultNamespace: singleNs } : {});
+    inventory = read.inventory;
+    const skipped = [...inventory.skipped.values()].reduce((a, b) => a + b, 0);
+    summary =
+      `read ${read.documents} document(s) from ${read.files} file(s): ${inventory.count()} object(s)` +
+      (skipped > 0
+        ? `, ${skipped} of kinds the migration ignores skipped (${[...inventory.skipped.keys()].join(", ")})`
+        : "");
+  } else {
+    if (!clusterLoader) {
+      throw new AmbientMigrateError(
+        "no input: give manifests with -f, or a cluster with --kubeconfig/--context",
+        ExitCode.usage,
+        "try: ambient-migrate plan -f examples/bookinfo-mesh",
+      );
+    }
+    inventory = await clusterLoader(options);
+    summary = `read ${inventory.count()} object(s) from the cluster`;
+  }
+  return { inventory, namespaces: selectNamespaces(inventory, options), summary };
+}
+
+export function selectNamespaces(inventory: Inventory, options: GlobalOptions): string[] {
+  const known = inventory.namespaceNames();
+  let selected: string[];
+  if (options.namespace.length > 0) {
+    const missing = options.namespace.filter((n) => !known.includes(n));
+    if (missing.length > 0) {
+      throw new AmbientMigrateError(
+        `namespace(s) not found: ${missing.join(", ")}`,
+        ExitCode.notFound,
+        known.length > 0
+          ? `namespaces in the input: ${known.join(", ")}`
+          : "the input holds no namespace at all",
+      );
+    }
+    selected = [...options.namespace];
+  } else {
+    // With files the natural default is everything in them; live, -A must be explicit.
+    if (inventory.source.type === "cluster" && !options.allNamespaces && !options.selector) {
+      throw new AmbientMigrateError(
+        "no namespace selected",
+        ExitCode.usage,
+        "name namespaces with -n NS (repeatable), all of them with -A, or select them by label with -l",
+      );
+    }
+    selected = known;
+  }
+  if (options.selector) {
+    const matches = parseSelector(options.selector);
+    selected = selected.filter((n) => matches(labelsOf(inventory.namespaceObject(n))));
+  }
+  return [...new Set(selected)].sort();
+}

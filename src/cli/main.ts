@@ -1,0 +1,80 @@
+// The ambient-migrate command line: global kubectl-style flags, one subcommand per capability,
+// and the one place where errors become exit codes.
+
+import { Command, CommanderError, Option } from "commander";
+import { AmbientMigrateError, ExitCode } from "../errors.js";
+import { commands } from "./commands/index.js";
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function buildProgram(): Command {
+  const program = new Command("ambient-migrate")
+    .description(
+      "Move an Istio mesh from sidecar mode to ambient mode one namespace at a time:\n" +
+        "assess what blocks it, plan each namespace's six steps, then migrate with a\n" +
+        "verification gate after every step and an exact rollback.",
+    )
+    .version(VERSION)
+    .option("--kubeconfig <path>", "kubeconfig file to use (default: $KUBECONFIG, then ~/.kube/config)")
+    .option("--context <name>", "kubeconfig context to use")
+    .option("-n, --namespace <ns>", "namespace(s) to act on; repeat or comma-separate", collect)
+    .option("-A, --all-namespaces", "act on every namespace")
+    .option("-l, --selector <selector>", "select namespaces by label, e.g. istio-injection=enabled")
+    .addOption(
+      new Option("-o, --output <format>", "output format")
+        .choices(["table", "json", "yaml"])
+        .default("table"),
+    )
+    .option(
+      "-f, --filename <path>",
+      "read manifests instead of a cluster: files, directories (recursively) or - for stdin; repeatable",
+      collect,
+    )
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  ambient-migrate assess -f examples/bookinfo-mesh          what blocks or complicates migration
+  ambient-migrate plan -f examples/bookinfo-mesh -n bookinfo the six steps for one namespace
+  kubectl get ns,deploy,svc,authorizationpolicies.security.istio.io -A -o yaml | ambient-migrate assess -f -
+
+Exit codes:
+  0 ok   1 internal error   2 usage   3 blockers found   4 invalid input   5 not found
+  6 cluster unreachable   7 forbidden (RBAC)   8 prerequisite missing (Istio, Gateway API, ztunnel)
+  9 verification failed   10 conflict (another run holds the lock)   130 interrupted`,
+    );
+  for (const make of commands) program.addCommand(make());
+  program.exitOverride();
+  return program;
+}
+
+declare const __VERSION__: string | undefined;
+const VERSION = typeof __VERSION__ === "string" ? __VERSION__ : "0.1.0";
+
+/** Runs the CLI and returns the exit code; never calls process.exit itself. */
+export async function run(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return Number(process.exitCode ?? 0);
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+export function reportError(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // --help and --version end in a CommanderError with exit code 0.
+    return err.exitCode === 0 ? 0 : ExitCode.usage;
+  }
+  if (err instanceof AmbientMigrateError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    for (const detail of err.details) process.stderr.write(`  ${detail}\n`);
+    if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.stderr.write("hint: this is a bug in ambient-migrate; please report it with the command you ran\n");
+  return ExitCode.internal;
+}

@@ -1,0 +1,132 @@
+// The inventory: one snapshot of a mesh, filled from files or from a live cluster, indexed by
+// kind and namespace. Objects stay raw JSON (never typed models) so nothing a reader does not
+// know about is dropped: backups and applies need every field.
+
+import { groupOf, K, type KnownKindKey, kindKey, lookupKind } from "./kinds.js";
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid?: string; controller?: boolean }[];
+  creationTimestamp?: string;
+  resourceVersion?: string;
+  uid?: string;
+  [field: string]: unknown;
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  // biome-ignore lint/suspicious/noExplicitAny: raw Kubernetes JSON; checks narrow what they read
+  spec?: any;
+  // biome-ignore lint/suspicious/noExplicitAny: raw Kubernetes JSON
+  status?: any;
+  [field: string]: unknown;
+}
+
+/** Where an object came from, so that findings can point at a file and line. */
+export interface Origin {
+  file: string;
+  line: number;
+}
+
+export interface InventoryEntry {
+  object: KubeObject;
+  origin?: Origin;
+}
+
+export type InventorySource = { type: "files"; paths: string[] } | { type: "cluster"; context: string };
+
+export class Inventory {
+  private readonly byKind = new Map<string, InventoryEntry[]>();
+  private readonly byKindNs = new Map<string, InventoryEntry[]>();
+  /** Objects of kinds the migration does not read, counted by "Kind.group". */
+  readonly skipped = new Map<string, number>();
+
+  constructor(readonly source: InventorySource) {}
+
+  /** Adds an object; returns false (and counts it) when its kind is not one the migration reads. */
+  add(object: KubeObject, origin?: Origin): boolean {
+    const info = lookupKind(object.apiVersion, object.kind);
+    const key = kindKey(groupOf(object.apiVersion), object.kind);
+    if (!info) {
+      this.skipped.set(key, (this.skipped.get(key) ?? 0) + 1);
+      return false;
+    }
+    const entry: InventoryEntry = origin ? { object, origin } : { object };
+    push(this.byKind, key, entry);
+    if (info.namespaced) push(this.byKindNs, `${key}\0${object.metadata.namespace ?? ""}`, entry);
+    return true;
+  }
+
+  list(kind: KnownKindKey): KubeObject[] {
+    return (this.byKind.get(kind) ?? []).map((e) => e.object);
+  }
+
+  entries(kind: KnownKindKey): readonly InventoryEntry[] {
+    return this.byKind.get(kind) ?? [];
+  }
+
+  inNamespace(kind: KnownKindKey, namespace: string): KubeObject[] {
+    return (this.byKindNs.get(`${kind}\0${namespace}`) ?? []).map((e) => e.object);
+  }
+
+  get(kind: KnownKindKey, namespace: string | undefined, name: string): KubeObject | undefined {
+    const pool = namespace === undefined ? this.list(kind) : this.inNamespace(kind, namespace);
+    return pool.find((o) => o.metadata.name === name);
+  }
+
+  originOf(object: KubeObject): Origin | undefined {
+    const key = kindKey(groupOf(object.apiVersion), object.kind);
+    return this.byKind.get(key)?.find((e) => e.object === object)?.origin;
+  }
+
+  namespaceObject(name: string): KubeObject | undefined {
+    return this.get(K.Namespace, undefined, name);
+  }
+
+  /**
+   * Every namespace the inventory knows of: those with a Namespace object and those that
+   * only appear as the namespace of some object (their labels are then unknown).
+   */
+  namespaceNames(): string[] {
+    const names = new Set(this.list(K.Namespace).map((n) => n.metadata.name));
+    for (const [key, entries] of this.byKindNs) {
+      if (entries.length > 0) names.add(key.slice(key.indexOf("\0") + 1));
+    }
+    names.delete("");
+    return [...names].sort();
+  }
+
+  count(): number {
+    let n = 0;
+    for (const entries of this.byKind.values()) n += entries.length;
+    return n;
+  }
+
+  countsByKind(): Record<string, number> {
+    return Object.fromEntries([...this.byKind].map(([key, entries]) => [key, entries.length]));
+  }
+}
+
+function push<V>(map: Map<string, V[]>, key: string, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+export function labelsOf(object: KubeObject | undefined): Record<string, string> {
+  return object?.metadata.labels ?? {};
+}
+
+export function annotationsOf(object: KubeObject | undefined): Record<string, string> {
+  return object?.metadata.annotations ?? {};
+}
+
+export function ref(object: KubeObject): string {
+  const ns = object.metadata.namespace ? `${object.metadata.namespace}/` : "";
+  return `${object.kind}/${ns}${object.metadata.name}`;
+}
