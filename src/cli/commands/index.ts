@@ -1,4 +1,5 @@
 // Every subcommand, in the order `--help` lists them. Each file builds one Command.
 import type { Command } from "commander";
+import { assessCommand } from "./assess.js";
 
-export const commands: (() => Command)[] = [];
+export const commands: (() => Command)[] = [assessCommand];

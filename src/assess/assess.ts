@@ -1,0 +1,62 @@
+// assess: inventory -> findings. Pure: runs the mesh checks once and the namespace checks for
+// each selected namespace, and sums them up per namespace.
+
+import type { Inventory } from "../inventory/model.js";
+import type { NamespaceMode } from "../mesh/namespace-state.js";
+import { MeshContext, NamespaceContext, type WaypointFacts } from "./context.js";
+import { type Finding, SEVERITY_ORDER, type Severity } from "./finding.js";
+import { MESH_CHECKS, NAMESPACE_CHECKS } from "./registry.js";
+
+export interface NamespaceAssessment {
+  namespace: string;
+  state: { mode: NamespaceMode; summary: string; stepReached: number };
+  /** Blocked by a finding of its own or by a mesh-wide blocker. */
+  blocked: boolean;
+  counts: Record<Severity, number>;
+  waypoint: WaypointFacts;
+}
+
+export interface Assessment {
+  findings: Finding[];
+  namespaces: NamespaceAssessment[];
+}
+
+export function assess(inventory: Inventory, namespaces: readonly string[]): Assessment {
+  const mesh = new MeshContext(inventory);
+  const meshFindings = MESH_CHECKS.flatMap((check) => check(mesh));
+  const meshBlocked = meshFindings.some((f) => f.severity === "blocker");
+  const findings: Finding[] = [...meshFindings];
+  const perNamespace: NamespaceAssessment[] = [];
+  for (const namespace of namespaces) {
+    const ctx = new NamespaceContext(mesh, namespace);
+    const own = NAMESPACE_CHECKS.flatMap((check) => check(ctx));
+    findings.push(...own);
+    const counts = { blocker: 0, warning: 0, info: 0 };
+    for (const f of own) counts[f.severity]++;
+    const { mode, summary, stepReached } = ctx.state();
+    perNamespace.push({
+      namespace,
+      state: { mode, summary, stepReached },
+      blocked: meshBlocked || counts.blocker > 0,
+      counts,
+      waypoint: ctx.waypoint(),
+    });
+  }
+  return { findings: sortFindings(findings), namespaces: perNamespace };
+}
+
+export function sortFindings(findings: Finding[]): Finding[] {
+  return findings.sort(
+    (a, b) =>
+      a.namespace.localeCompare(b.namespace) ||
+      SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+      a.code.localeCompare(b.code) ||
+      a.kind.localeCompare(b.kind) ||
+      a.name.localeCompare(b.name),
+  );
+}
+
+/** The findings that concern a namespace: its own and the mesh-wide ones. */
+export function findingsFor(assessment: Assessment, namespace: string): Finding[] {
+  return assessment.findings.filter((f) => f.namespace === namespace || f.scope === "mesh");
+}

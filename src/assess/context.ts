@@ -1,0 +1,213 @@
+// What checks read. A MeshContext indexes the inventory once (origins, Namespace objects,
+// control-plane config); a NamespaceContext gives one namespace's objects by kind and caches
+// derived facts (workloads, policy classes, waypoint need) that several checks share. Checks
+// only ever read `inNamespace(kind, ns)`, so assessing N namespaces costs O(objects).
+
+import { parse } from "yaml";
+import { groupOf, K, type KnownKindKey, kindKey } from "../inventory/kinds.js";
+import { type Inventory, type KubeObject, labelsOf } from "../inventory/model.js";
+import { classifyAuthorizationPolicy, type PolicyClassification } from "../mesh/authorization.js";
+import { type NamespaceState, namespaceState } from "../mesh/namespace-state.js";
+import { isWaypoint, namespaceWaypointRef } from "../mesh/waypoint.js";
+import { sidecarStateOf, type Workload, type WorkloadSidecarState, workloadsIn } from "../mesh/workloads.js";
+import { FINDING_CODES, type Finding, type FindingCode } from "./finding.js";
+import { type MeshBinding, vsBinding } from "./routing.js";
+import { waypointReasons } from "./waypoint-need.js";
+
+const DEFAULT_ROOT_NAMESPACE = "istio-system";
+
+// biome-ignore lint/suspicious/noExplicitAny: parsed mesh config
+function meshConfigOf(cm: KubeObject): any {
+  try {
+    return parse(String((cm.data as Record<string, unknown>).mesh ?? ""));
+  } catch {
+    return undefined;
+  }
+}
+
+export class MeshContext {
+  private origins: Map<KubeObject, string> | undefined;
+  private namespaces: Map<string, KubeObject> | undefined;
+  private root: string | undefined;
+
+  constructor(readonly inventory: Inventory) {}
+
+  /** file:line of an object read from files. */
+  originOf(object: KubeObject): string | undefined {
+    if (!this.origins) {
+      this.origins = new Map();
+      for (const kind of Object.values(K)) {
+        for (const entry of this.inventory.entries(kind)) {
+          if (entry.origin) this.origins.set(entry.object, `${entry.origin.file}:${entry.origin.line}`);
+        }
+      }
+    }
+    return this.origins.get(object);
+  }
+
+  namespaceObject(name: string): KubeObject | undefined {
+    if (!this.namespaces) {
+      this.namespaces = new Map(this.inventory.list(K.Namespace).map((n) => [n.metadata.name, n]));
+    }
+    return this.namespaces.get(name);
+  }
+
+  /** Istio's root namespace (mesh config `rootNamespace`), where mesh-wide policies live. */
+  get rootNamespace(): string {
+    if (this.root === undefined) {
+      this.root = DEFAULT_ROOT_NAMESPACE;
+      for (const cm of this.meshConfigMaps()) {
+        const configured = meshConfigOf(cm)?.rootNamespace;
+        if (typeof configured === "string" && configured) this.root = configured;
+      }
+    }
+    return this.root;
+  }
+
+  /** istiod's mesh config ConfigMaps: `istio`, or `istio-<rev>` per revision. */
+  meshConfigMaps(): KubeObject[] {
+    return this.inventory
+      .list(K.ConfigMap)
+      .filter(
+        (cm) =>
+          /^istio(-[\w.-]+)?$/.test(cm.metadata.name) &&
+          typeof cm.data === "object" &&
+          cm.data !== null &&
+          "mesh" in (cm.data as object),
+      );
+  }
+
+  finding(
+    code: FindingCode,
+    object: KubeObject,
+    message: string,
+    remedy: string,
+    scope: Finding["scope"] = "namespace",
+  ): Finding {
+    const origin = this.originOf(object);
+    return {
+      code,
+      severity: FINDING_CODES[code].severity,
+      scope,
+      namespace: object.metadata.namespace ?? object.metadata.name,
+      kind: object.kind,
+      apiVersion: object.apiVersion,
+      name: object.metadata.name,
+      message,
+      remedy,
+      ...(origin ? { origin } : {}),
+    };
+  }
+}
+
+export interface WorkloadView {
+  workload: Workload;
+  sidecar: WorkloadSidecarState;
+}
+
+export interface PolicyView {
+  object: KubeObject;
+  policy: PolicyClassification;
+}
+
+export interface WaypointFacts {
+  /** The waypoint the namespace uses or would use. */
+  name: string;
+  namespace: string;
+  /** The namespace already carries istio.io/use-waypoint. */
+  labelled: boolean;
+  /** A Gateway of class istio-waypoint with that name exists. */
+  exists: boolean;
+  /** Why the namespace needs a waypoint; empty when it does not. */
+  reasons: string[];
+}
+
+export class NamespaceContext {
+  private cache = new Map<string, unknown>();
+
+  constructor(
+    readonly mesh: MeshContext,
+    readonly namespace: string,
+  ) {}
+
+  get inventory(): Inventory {
+    return this.mesh.inventory;
+  }
+
+  list(kind: KnownKindKey): KubeObject[] {
+    return this.inventory.inNamespace(kind, this.namespace);
+  }
+
+  get namespaceObject(): KubeObject | undefined {
+    return this.mesh.namespaceObject(this.namespace);
+  }
+
+  get labels(): Record<string, string> {
+    return labelsOf(this.namespaceObject);
+  }
+
+  workloads(): WorkloadView[] {
+    return this.memo("workloads", () =>
+      workloadsIn(this.inventory, this.namespace).map((workload) => ({
+        workload,
+        sidecar: sidecarStateOf(workload, this.labels),
+      })),
+    );
+  }
+
+  state(): NamespaceState {
+    return this.memo("state", () => {
+      const views = this.workloads();
+      return namespaceState({
+        labels: this.labels,
+        known: this.namespaceObject !== undefined,
+        podsWithSidecar: views.reduce((n, v) => n + v.sidecar.podsWithSidecar, 0),
+        workloadsCarryingSidecar: views.filter((v) => v.sidecar.carriesSidecar).length,
+      });
+    });
+  }
+
+  authorizationPolicies(): PolicyView[] {
+    return this.memo("policies", () =>
+      this.list(K.AuthorizationPolicy).map((object) => ({
+        object,
+        policy: classifyAuthorizationPolicy(object.spec),
+      })),
+    );
+  }
+
+  virtualServices(): { object: KubeObject; binding: MeshBinding }[] {
+    return this.memo("virtualServices", () =>
+      this.list(K.VirtualService).map((object) => ({ object, binding: vsBinding(object) })),
+    );
+  }
+
+  waypoint(): WaypointFacts {
+    return this.memo("waypoint", () => {
+      const ref = namespaceWaypointRef(this.namespace, this.labels);
+      const exists = this.inventory
+        .inNamespace(K.Gateway, ref.namespace)
+        .some((g) => g.metadata.name === ref.name && isWaypoint(g));
+      return { ...ref, exists, reasons: waypointReasons(this) };
+    });
+  }
+
+  /** Whether traffic to this namespace's Services will go through a waypoint. */
+  usesWaypoint(): boolean {
+    const w = this.waypoint();
+    return w.labelled || w.reasons.length > 0;
+  }
+
+  finding(code: FindingCode, object: KubeObject, message: string, remedy: string): Finding {
+    return this.mesh.finding(code, object, message, remedy);
+  }
+
+  private memo<T>(key: string, compute: () => T): T {
+    if (!this.cache.has(key)) this.cache.set(key, compute());
+    return this.cache.get(key) as T;
+  }
+}
+
+export function objectKey(object: KubeObject): string {
+  return `${kindKey(groupOf(object.apiVersion), object.kind)}/${object.metadata.namespace ?? ""}/${object.metadata.name}`;
+}

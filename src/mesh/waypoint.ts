@@ -1,0 +1,36 @@
+// Waypoint facts: what a waypoint Gateway looks like (as `istioctl waypoint apply` writes it),
+// and which waypoint a namespace uses. istiod creates the Deployment, ServiceAccount and Service
+// of the same name; it ignores a waypoint until the Gateway has status.addresses.
+
+import type { KubeObject } from "../inventory/model.js";
+import { DEFAULT_WAYPOINT, L, WAYPOINT_CLASS } from "./labels.js";
+
+export const WAYPOINT_API_VERSION = "gateway.networking.k8s.io/v1";
+export const WAYPOINT_LISTENER = { name: "mesh", port: 15008, protocol: "HBONE" } as const;
+
+export function isWaypoint(gateway: KubeObject): boolean {
+  return gateway.spec?.gatewayClassName === WAYPOINT_CLASS;
+}
+
+/** The waypoint Gateway for a namespace, serving traffic addressed to its Services. */
+export function waypointGateway(namespace: string, name: string = DEFAULT_WAYPOINT): KubeObject {
+  return {
+    apiVersion: WAYPOINT_API_VERSION,
+    kind: "Gateway",
+    metadata: { name, namespace, labels: { [L.waypointFor]: "service" } },
+    spec: {
+      gatewayClassName: WAYPOINT_CLASS,
+      listeners: [{ ...WAYPOINT_LISTENER }],
+    },
+  };
+}
+
+/** The waypoint a namespace's labels point at (use-waypoint, optionally in another namespace). */
+export function namespaceWaypointRef(
+  namespace: string,
+  nsLabels: Record<string, string>,
+): { name: string; namespace: string; labelled: boolean } {
+  const name = nsLabels[L.useWaypoint];
+  if (name === undefined || name === "none") return { name: DEFAULT_WAYPOINT, namespace, labelled: false };
+  return { name, namespace: nsLabels[L.useWaypointNamespace] ?? namespace, labelled: true };
+}
