@@ -1,0 +1,459 @@
+// The real cluster port: raw JSON over a Transport (client-node's authentication underneath).
+// Every request knows its RBAC verb and resource, so a refusal names exactly what is missing.
+
+import { AmbientMigrateError, ExitCode } from "../errors.js";
+import { groupOf, type KindInfo, lookupKind } from "../inventory/kinds.js";
+import type { KubeObject } from "../inventory/model.js";
+import { httpError, isNetworkError, isStatus, networkError, type RequestDescription } from "./errors.js";
+import { getRequest, parseResponse } from "./http1.js";
+import {
+  type ApplyOptions,
+  type ClusterPort,
+  type DeleteOptions,
+  type DryRunOption,
+  describeRef,
+  type LabelValues,
+  type ListOptions,
+  type ListResult,
+  type ObjectRef,
+  type PatchLabelsResult,
+  type PortForwardResult,
+  type ServerVersion,
+  type WaitOptions,
+  type WaitResult,
+  type WatchEvent,
+  type WatchOptions,
+  withTypeMeta,
+} from "./port.js";
+import type { HttpRequest, Transport } from "./transport.js";
+import { type RawWatchEvent, runWatch } from "./watch.js";
+
+export const FIELD_MANAGER = "ambient-migrate";
+export const RESTARTED_AT = "kubectl.kubernetes.io/restartedAt";
+const DEFAULT_PAGE_SIZE = 500;
+const PORT_FORWARD_TIMEOUT_MS = 20_000;
+
+interface Resource {
+  group: string;
+  version: string;
+  plural: string;
+  namespaced: boolean;
+}
+
+interface APIResourceList {
+  resources?: { name: string; kind: string; namespaced: boolean }[];
+}
+
+function resourcePath(r: Resource, namespace?: string, name?: string, subresource?: string): string {
+  let path = r.group === "" ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
+  if (r.namespaced && namespace) path += `/namespaces/${encodeURIComponent(namespace)}`;
+  path += `/${r.plural}`;
+  if (name !== undefined) path += `/${encodeURIComponent(name)}`;
+  if (subresource) path += `/${subresource}`;
+  return path;
+}
+
+const dryRunQuery = (o?: DryRunOption) => (o?.dryRun ? { dryRun: "All" } : {});
+
+export class ApiClusterPort implements ClusterPort {
+  readonly context: string;
+  readonly server: string;
+  private readonly discovery = new Map<string, Promise<APIResourceList | undefined>>();
+
+  constructor(
+    private readonly transport: Transport,
+    /** Notes for stderr (fallbacks, retries). */
+    private readonly note: (message: string) => void = () => {},
+  ) {
+    this.context = transport.context;
+    this.server = transport.server;
+  }
+
+  /** One request; network failures and error statuses become AmbientMigrateErrors. */
+  private async call(req: HttpRequest, what: RequestDescription): Promise<unknown> {
+    let response: Awaited<ReturnType<Transport["request"]>>;
+    try {
+      response = await this.transport.request(req);
+    } catch (err) {
+      if (req.signal?.aborted) throw err;
+      throw isNetworkError(err) ? networkError(err, this) : err;
+    }
+    if (response.status >= 400) throw httpError(response.status, response.text, what);
+    if (!response.text) return undefined;
+    try {
+      return JSON.parse(response.text);
+    } catch {
+      throw new AmbientMigrateError(
+        `${this.server} answered ${what.verb} ${what.resource} with something that is not JSON`,
+        ExitCode.clusterUnreachable,
+        "the server is not a Kubernetes apiserver, or a proxy in between rewrote the answer",
+        [response.text.slice(0, 200)],
+      );
+    }
+  }
+
+  private groupVersion(group: string, version: string): Promise<APIResourceList | undefined> {
+    const key = `${group}/${version}`;
+    let cached = this.discovery.get(key);
+    if (!cached) {
+      const path = group === "" ? `/api/${version}` : `/apis/${group}/${version}`;
+      cached = this.call({ method: "GET", path }, { verb: "get", group, resource: "discovery" }).then(
+        (list) => list as APIResourceList,
+        (err) => {
+          if (isStatus(err, 404)) return undefined;
+          this.discovery.delete(key);
+          throw err;
+        },
+      );
+      this.discovery.set(key, cached);
+    }
+    return cached;
+  }
+
+  async hasResource(group: string, version: string, plural: string): Promise<boolean> {
+    const list = await this.groupVersion(group, version);
+    return (list?.resources ?? []).some((r) => r.name === plural);
+  }
+
+  /** The resource of an object: from the registry of kinds, else from discovery. */
+  private async resourceOf(ref: Pick<ObjectRef, "apiVersion" | "kind">): Promise<Resource> {
+    const group = groupOf(ref.apiVersion);
+    const version = ref.apiVersion.slice(ref.apiVersion.indexOf("/") + 1);
+    const known = lookupKind(ref.apiVersion, ref.kind);
+    if (known) return { group, version, plural: known.plural, namespaced: known.namespaced };
+    const found = (await this.groupVersion(group, version))?.resources?.find(
+      (r) => r.kind === ref.kind && !r.name.includes("/"),
+    );
+    if (!found) {
+      throw new AmbientMigrateError(
+        `the cluster does not serve ${ref.kind} in ${ref.apiVersion}`,
+        ExitCode.prerequisiteMissing,
+        `install the CRD that defines ${ref.kind} (${ref.apiVersion})`,
+      );
+    }
+    return { group, version, plural: found.name, namespaced: found.namespaced };
+  }
+
+  private describe(r: Resource, verb: string, ref?: Partial<ObjectRef>, sub?: string): RequestDescription {
+    const d: RequestDescription = { verb, group: r.group, resource: r.plural };
+    if (sub) d.subresource = sub;
+    if (r.namespaced && ref?.namespace) d.namespace = ref.namespace;
+    if (ref?.name) d.name = ref.name;
+    return d;
+  }
+
+  async list(kind: KindInfo, namespace?: string, options: ListOptions = {}): Promise<ListResult> {
+    const r: Resource = kind;
+    const what = this.describe(r, "list", namespace ? { namespace } : undefined);
+    const limit = options.limit ?? DEFAULT_PAGE_SIZE;
+    for (let attempt = 0; ; attempt++) {
+      const items: KubeObject[] = [];
+      let resourceVersion = "";
+      let token: string | undefined;
+      try {
+        do {
+          const page = (await this.call(
+            {
+              method: "GET",
+              path: resourcePath(r, namespace),
+              query: {
+                limit,
+                continue: token,
+                labelSelector: options.labelSelector,
+                fieldSelector: options.fieldSelector,
+              },
+            },
+            what,
+          )) as { items?: unknown[]; metadata?: { continue?: string; resourceVersion?: string } };
+          items.push(...withTypeMeta(page.items ?? [], kind));
+          resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+          token = page.metadata?.continue || undefined;
+          options.onPage?.(items.length);
+        } while (token);
+        return { items, resourceVersion };
+      } catch (err) {
+        // A continue token expires when a list outlives etcd's compaction: start over, once.
+        if (isStatus(err, 410) && token !== undefined && attempt === 0) {
+          this.note(`listing ${kind.plural} took too long and its continue token expired; listing again`);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  async get(ref: ObjectRef): Promise<KubeObject | undefined> {
+    const r = await this.resourceOf(ref);
+    try {
+      return (await this.call(
+        { method: "GET", path: resourcePath(r, ref.namespace, ref.name) },
+        this.describe(r, "get", ref),
+      )) as KubeObject;
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  private async mergePatch(
+    r: Resource,
+    ref: ObjectRef,
+    patch: unknown,
+    options?: DryRunOption,
+  ): Promise<KubeObject> {
+    return (await this.call(
+      {
+        method: "PATCH",
+        path: resourcePath(r, ref.namespace, ref.name),
+        query: { ...dryRunQuery(options), fieldManager: FIELD_MANAGER },
+        body: patch,
+        contentType: "application/merge-patch+json",
+      },
+      this.describe(r, "patch", ref),
+    )) as KubeObject;
+  }
+
+  async patchLabels(ref: ObjectRef, labels: LabelValues, options?: DryRunOption): Promise<PatchLabelsResult> {
+    const r = await this.resourceOf(ref);
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.get(ref);
+      if (!current) {
+        throw new AmbientMigrateError(`${describeRef(ref)} not found`, ExitCode.notFound);
+      }
+      const before = current.metadata.labels ?? {};
+      const previous: LabelValues = Object.fromEntries(
+        Object.keys(labels).map((k) => [k, before[k] ?? null]),
+      );
+      try {
+        // resourceVersion makes the patch conditional: the previous values recorded are exact.
+        const object = await this.mergePatch(
+          r,
+          ref,
+          { metadata: { labels, resourceVersion: current.metadata.resourceVersion } },
+          options,
+        );
+        return { previous, object };
+      } catch (err) {
+        if (isStatus(err, 409) && attempt < 3) continue;
+        throw err;
+      }
+    }
+  }
+
+  async apply(object: KubeObject, options: ApplyOptions = {}): Promise<KubeObject> {
+    const r = await this.resourceOf(object);
+    const ref = { namespace: object.metadata.namespace, name: object.metadata.name };
+    return (await this.call(
+      {
+        method: "PATCH",
+        path: resourcePath(r, object.metadata.namespace, object.metadata.name),
+        query: {
+          ...dryRunQuery(options),
+          fieldManager: options.fieldManager ?? FIELD_MANAGER,
+          force: options.force ? true : undefined,
+        },
+        body: object,
+        contentType: "application/apply-patch+yaml",
+      },
+      this.describe(r, "patch", ref),
+    )) as KubeObject;
+  }
+
+  async delete(ref: ObjectRef, options: DeleteOptions = {}): Promise<boolean> {
+    const r = await this.resourceOf(ref);
+    const body: Record<string, unknown> = {
+      apiVersion: "v1",
+      kind: "DeleteOptions",
+      propagationPolicy: "Background",
+    };
+    if (options.dryRun) body.dryRun = ["All"];
+    if (options.resourceVersion) body.preconditions = { resourceVersion: options.resourceVersion };
+    try {
+      await this.call(
+        { method: "DELETE", path: resourcePath(r, ref.namespace, ref.name), body },
+        this.describe(r, "delete", ref),
+      );
+      return true;
+    } catch (err) {
+      if (isStatus(err, 404)) return false;
+      throw err;
+    }
+  }
+
+  async restart(ref: ObjectRef, options: DryRunOption & { at?: Date } = {}): Promise<KubeObject> {
+    const r = await this.resourceOf(ref);
+    // kubectl writes RFC 3339 without fractions.
+    const at = (options.at ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
+    return this.mergePatch(
+      r,
+      ref,
+      { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: at } } } } },
+      options,
+    );
+  }
+
+  watch(
+    kind: KindInfo,
+    namespace: string | undefined,
+    onEvent: (event: WatchEvent) => void,
+    options: WatchOptions = {},
+  ): Promise<void> {
+    const what = this.describe(kind, "watch", namespace ? { namespace } : undefined);
+    const selectors = { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector };
+    const listOptions: ListOptions = {};
+    if (options.labelSelector) listOptions.labelSelector = options.labelSelector;
+    if (options.fieldSelector) listOptions.fieldSelector = options.fieldSelector;
+    // Servers end a watch after timeoutSeconds; spread them like client-go does.
+    const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
+    return runWatch(
+      {
+        list: () => this.list(kind, namespace, listOptions),
+        stream: async (resourceVersion, onRaw, signal) => {
+          try {
+            return await this.transport.stream(
+              {
+                method: "GET",
+                path: resourcePath(kind, namespace),
+                query: { watch: 1, resourceVersion, allowWatchBookmarks: true, timeoutSeconds, ...selectors },
+              },
+              (line) => {
+                try {
+                  onRaw(JSON.parse(line) as RawWatchEvent);
+                } catch {
+                  // A half line from a dropped connection: the resume covers it.
+                }
+              },
+              { signal, idleTimeoutMs: (timeoutSeconds + 30) * 1000 },
+            );
+          } catch (err) {
+            throw isNetworkError(err) ? networkError(err, this) : err;
+          }
+        },
+        fail: (end) => httpError(end.status, end.text, what),
+      },
+      onEvent,
+      {
+        ...(options.resourceVersion ? { resourceVersion: options.resourceVersion } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        onRetry: (reason, delay) => this.note(`${reason}; retrying in ${(delay / 1000).toFixed(1)}s`),
+      },
+    );
+  }
+
+  waitFor(
+    kind: KindInfo,
+    namespace: string | undefined,
+    predicate: (objects: KubeObject[]) => boolean,
+    options: WaitOptions,
+  ): Promise<WaitResult> {
+    return waitOnWatch(this, kind, namespace, predicate, options);
+  }
+
+  async portForwardGet(
+    pod: { namespace: string; name: string },
+    port: number,
+    path: string,
+  ): Promise<PortForwardResult> {
+    let fallbackReason: string;
+    try {
+      const raw = await this.transport.portForward(
+        pod,
+        port,
+        getRequest(path),
+        (received) => parseResponse(received)?.complete === true,
+        PORT_FORWARD_TIMEOUT_MS,
+      );
+      const parsed = parseResponse(raw);
+      if (!parsed) throw new Error(`the pod's port ${port} did not answer with HTTP`);
+      return { status: parsed.status, body: parsed.body.toString("utf8"), via: "port-forward" };
+    } catch (err) {
+      fallbackReason = (err as Error).message;
+    }
+    this.note(
+      `port-forward to ${pod.namespace}/${pod.name}:${port} failed (${fallbackReason}); trying the pod proxy subresource`,
+    );
+    const core: Resource = { group: "", version: "v1", plural: "pods", namespaced: true };
+    const podPath = resourcePath(core, pod.namespace, pod.name);
+    const proxyPath = `${podPath}:${port}/proxy${path}`;
+    let response: Awaited<ReturnType<Transport["request"]>>;
+    try {
+      response = await this.transport.request({ method: "GET", path: proxyPath });
+    } catch (err) {
+      throw isNetworkError(err) ? networkError(err, this) : err;
+    }
+    if (response.status === 401 || response.status === 403) {
+      throw httpError(response.status, response.text, {
+        verb: "create",
+        group: "",
+        resource: "pods",
+        subresource: "portforward",
+        namespace: pod.namespace,
+        name: pod.name,
+      });
+    }
+    if (response.status >= 500 || response.status === 404) {
+      throw new AmbientMigrateError(
+        `cannot reach ${pod.namespace}/${pod.name} port ${port}: port-forward failed (${fallbackReason}) and the pod proxy answered ${response.status}`,
+        ExitCode.clusterUnreachable,
+        "ztunnel binds its admin port to localhost, which only port-forward reaches: check that " +
+          "pods/portforward is allowed and that the apiserver can reach the kubelet",
+      );
+    }
+    return { status: response.status, body: response.text, via: "proxy", fallbackReason };
+  }
+
+  async serverVersion(): Promise<ServerVersion> {
+    return (await this.call(
+      { method: "GET", path: "/version" },
+      { verb: "get", group: "", resource: "version" },
+    )) as ServerVersion;
+  }
+}
+
+function keyOf(o: KubeObject): string {
+  return `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+}
+
+/** waitFor on any port: list once, then follow a watch from that list until predicate holds. */
+export async function waitOnWatch(
+  port: Pick<ClusterPort, "list" | "watch">,
+  kind: KindInfo,
+  namespace: string | undefined,
+  predicate: (objects: KubeObject[]) => boolean,
+  options: WaitOptions,
+): Promise<WaitResult> {
+  const started = Date.now();
+  const listOptions: ListOptions = {};
+  if (options.labelSelector) listOptions.labelSelector = options.labelSelector;
+  if (options.fieldSelector) listOptions.fieldSelector = options.fieldSelector;
+  const first = await port.list(kind, namespace, listOptions);
+  const objects = new Map(first.items.map((o) => [keyOf(o), o]));
+  const current = () => [...objects.values()];
+  if (predicate(current())) return { satisfied: true, objects: current(), elapsedMs: Date.now() - started };
+  options.onProgress?.(current());
+
+  const stop = new AbortController();
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = AbortSignal.any([stop.signal, timeout, ...(options.signal ? [options.signal] : [])]);
+  let satisfied = false;
+  const watchOptions: WatchOptions = { resourceVersion: first.resourceVersion, signal };
+  if (options.labelSelector) watchOptions.labelSelector = options.labelSelector;
+  if (options.fieldSelector) watchOptions.fieldSelector = options.fieldSelector;
+  await port.watch(
+    kind,
+    namespace,
+    (event) => {
+      if (event.type === "RELISTED") {
+        objects.clear();
+        for (const o of event.objects) objects.set(keyOf(o), o);
+      } else if (event.type === "DELETED") objects.delete(keyOf(event.object));
+      else objects.set(keyOf(event.object), event.object);
+      if (predicate(current())) {
+        satisfied = true;
+        stop.abort();
+      } else options.onProgress?.(current());
+    },
+    watchOptions,
+  );
+  return { satisfied, objects: current(), elapsedMs: Date.now() - started };
+}

@@ -1,0 +1,199 @@
+// The wire under the cluster port: raw HTTP to the apiserver, authenticated by
+// @kubernetes/client-node (certificates, tokens, exec plugins) but never through its typed
+// models. Kept to three operations so that unit tests can replace it with a fake.
+
+import { PassThrough } from "node:stream";
+import {
+  HttpMethod,
+  IsomorphicFetchHttpLibrary,
+  type KubeConfig,
+  PortForward,
+  RequestContext,
+} from "@kubernetes/client-node";
+import type { LoadedKubeconfig } from "./kubeconfig.js";
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface HttpRequest {
+  method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+  path: string;
+  query?: Query;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  text: string;
+}
+
+export interface StreamOptions {
+  signal?: AbortSignal;
+  /** Abort when no byte arrives for this long (a stalled watch). */
+  idleTimeoutMs: number;
+}
+
+export interface Transport {
+  readonly context: string;
+  readonly server: string;
+  /** Network failures reject; HTTP error statuses resolve (the caller maps them). */
+  request(req: HttpRequest): Promise<HttpResponse>;
+  /** A streaming GET (watch): lines as they come; resolves when the server ends the stream. */
+  stream(req: HttpRequest, onLine: (line: string) => void, options: StreamOptions): Promise<HttpResponse>;
+  /** Raw bytes to one pod port through the apiserver's port-forward (one port per call). */
+  portForward(
+    pod: { namespace: string; name: string },
+    port: number,
+    request: Buffer,
+    isComplete: (received: Buffer) => boolean,
+    timeoutMs: number,
+  ): Promise<Buffer>;
+}
+
+const REQUEST_TIMEOUT_MS = 60_000;
+
+function url(server: string, req: HttpRequest): string {
+  const u = new URL(server.replace(/\/+$/, "") + req.path);
+  for (const [key, value] of Object.entries(req.query ?? {})) {
+    if (value !== undefined) u.searchParams.set(key, String(value));
+  }
+  return u.toString();
+}
+
+export class KubeTransport implements Transport {
+  readonly context: string;
+  readonly server: string;
+  private readonly config: KubeConfig;
+  private readonly http = new IsomorphicFetchHttpLibrary();
+
+  constructor(loaded: LoadedKubeconfig) {
+    this.config = loaded.config;
+    this.context = loaded.context;
+    this.server = loaded.server;
+  }
+
+  private async send(req: HttpRequest, signal: AbortSignal) {
+    const ctx = new RequestContext(url(this.server, req), HttpMethod[req.method]);
+    ctx.setHeaderParam("Accept", "application/json");
+    if (req.body !== undefined) {
+      ctx.setBody(typeof req.body === "string" ? req.body : JSON.stringify(req.body));
+      ctx.setHeaderParam("Content-Type", req.contentType ?? "application/json");
+    }
+    await this.config.applySecurityAuthentication(ctx);
+    ctx.setSignal(signal);
+    return this.http.send(ctx).toPromise();
+  }
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+    const response = await this.send(req, signal);
+    return { status: response.httpStatusCode, text: await response.body.text() };
+  }
+
+  async stream(
+    req: HttpRequest,
+    onLine: (line: string) => void,
+    options: StreamOptions,
+  ): Promise<HttpResponse> {
+    const idle = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(
+        () => idle.abort(new DOMException("watch stalled: no data", "TimeoutError")),
+        options.idleTimeoutMs,
+      );
+      timer.unref();
+    };
+    const signal = options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal;
+    arm();
+    try {
+      const response = await this.send(req, signal);
+      if (response.httpStatusCode !== 200) {
+        return { status: response.httpStatusCode, text: await response.body.text() };
+      }
+      const body = response.body.stream();
+      if (!body) return { status: 200, text: "" };
+      const decoder = new TextDecoder();
+      let pending = "";
+      for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+        arm();
+        pending += decoder.decode(chunk, { stream: true });
+        let newline = pending.indexOf("\n");
+        while (newline >= 0) {
+          const line = pending.slice(0, newline).trim();
+          pending = pending.slice(newline + 1);
+          if (line) onLine(line);
+          newline = pending.indexOf("\n");
+        }
+      }
+      if (pending.trim()) onLine(pending.trim());
+      return { status: 200, text: "" };
+    } catch (err) {
+      // The caller's own abort is a normal end, not a failure.
+      if (options.signal?.aborted) return { status: 200, text: "" };
+      throw err;
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  async portForward(
+    pod: { namespace: string; name: string },
+    port: number,
+    request: Buffer,
+    isComplete: (received: Buffer) => boolean,
+    timeoutMs: number,
+  ): Promise<Buffer> {
+    const output = new PassThrough();
+    const errors = new PassThrough();
+    const input = new PassThrough();
+    const chunks: Buffer[] = [];
+    const errorText: Buffer[] = [];
+    const forward = new PortForward(this.config, true);
+    let socket: { close(): void } | undefined;
+    try {
+      return await new Promise<Buffer>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          const received = Buffer.concat(chunks);
+          reject(
+            new Error(
+              `port-forward to ${pod.namespace}/${pod.name}:${port} timed out after ${timeoutMs} ms` +
+                (received.length > 0 ? ` with ${received.length} incomplete byte(s)` : " with no answer") +
+                (errorText.length > 0 ? `: ${Buffer.concat(errorText).toString()}` : ""),
+            ),
+          );
+        }, timeoutMs);
+        output.on("data", (chunk: Buffer) => {
+          chunks.push(chunk);
+          const received = Buffer.concat(chunks);
+          if (isComplete(received)) {
+            clearTimeout(timer);
+            resolve(received);
+          }
+        });
+        errors.on("data", (chunk: Buffer) => {
+          errorText.push(chunk);
+          clearTimeout(timer);
+          reject(new Error(`port-forward error: ${Buffer.concat(errorText).toString().trim()}`));
+        });
+        forward.portForward(pod.namespace, pod.name, [port], output, errors, input).then((ws) => {
+          socket = typeof ws === "function" ? (ws() ?? undefined) : ws;
+          const ws_ = socket as unknown as { on?: (event: string, cb: (...args: unknown[]) => void) => void };
+          ws_.on?.("close", () => {
+            // A server that closes the connection ends the response ("Connection: close").
+            const received = Buffer.concat(chunks);
+            clearTimeout(timer);
+            if (received.length > 0) resolve(received);
+            else reject(new Error("port-forward connection closed with no answer"));
+          });
+          input.write(request);
+        }, reject);
+      });
+    } finally {
+      socket?.close();
+    }
+  }
+}
