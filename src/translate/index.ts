@@ -1,0 +1,120 @@
+// translate: sidecar-era routing and policy (VirtualService, DestinationRule subsets,
+// selector-based AuthorizationPolicy / RequestAuthentication / WasmPlugin) -> ambient-era
+// objects (HTTPRoute, subset Services, targetRefs policies, waypoints), with a report that
+// names every field carried over, approximated or lost. Pure: no I/O.
+
+import { K } from "../inventory/kinds.js";
+import type { Inventory, KubeObject } from "../inventory/model.js";
+import { sourceName } from "./meta.js";
+import type { ReportEntry } from "./report.js";
+import { translateDestinationRule } from "./subsets.js";
+import { translateVirtualService } from "./virtual-service.js";
+import { existingWaypoint, waypointGateway } from "./waypoints.js";
+
+export type { ReportEntry, ReportLevel, SourceRef } from "./report.js";
+export { hasErrors } from "./report.js";
+
+export interface TranslateOptions {
+  /** Also write the waypoint-bypass DENY policies (see docs/translation-report.md). */
+  bypassDeny?: boolean;
+  /** Istio's root namespace, whose policies apply mesh-wide. */
+  rootNamespace?: string;
+}
+
+export interface Translation {
+  /** Objects to apply, in a safe order: waypoints, Services, DestinationRules, routes, policies. */
+  objects: KubeObject[];
+  /** Source objects the output replaces: step 5 deletes them. Sources with errors are never listed. */
+  replaces: KubeObject[];
+  report: ReportEntry[];
+}
+
+const APPLY_ORDER = [
+  "Gateway",
+  "Service",
+  "DestinationRule",
+  "HTTPRoute",
+  "AuthorizationPolicy",
+  "RequestAuthentication",
+  "WasmPlugin",
+];
+
+export function translate(
+  inventory: Inventory,
+  namespaces: readonly string[],
+  options: TranslateOptions = {},
+): Translation {
+  const report: ReportEntry[] = [];
+  const objects: KubeObject[] = [];
+  const replaces: KubeObject[] = [];
+  const needWaypoint = new Map<string, string>();
+  const wantWaypoint = (ns: string, why: KubeObject) => {
+    if (!needWaypoint.has(ns)) needWaypoint.set(ns, sourceName(why));
+  };
+  for (const namespace of [...namespaces].sort()) {
+    for (const rule of sorted(inventory.inNamespace(K.DestinationRule, namespace))) {
+      const t = translateDestinationRule(inventory, rule, report);
+      objects.push(...t.objects);
+      if (t.replaced) replaces.push(rule);
+    }
+    for (const vs of sorted(inventory.inNamespace(K.VirtualService, namespace))) {
+      const t = translateVirtualService(inventory, vs, report);
+      objects.push(...t.routes);
+      if (t.replaced) replaces.push(vs);
+      for (const ns of t.waypointNamespaces) wantWaypoint(ns, vs);
+    }
+  }
+  for (const [namespace, reason] of [...needWaypoint].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (!existingWaypoint(inventory, namespace)) objects.push(waypointGateway(namespace, reason));
+  }
+  return { objects: orderForApply(dedupe(objects, report)), replaces, report };
+}
+
+/** What the plan applies before step 1 for one namespace, and the sources step 5 deletes. */
+export function translateNamespace(
+  inventory: Inventory,
+  namespace: string,
+  options: TranslateOptions = {},
+): Translation {
+  return translate(inventory, [namespace], options);
+}
+
+function sorted(objects: KubeObject[]): KubeObject[] {
+  return [...objects].sort((a, b) =>
+    a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0,
+  );
+}
+
+function identity(o: KubeObject): string {
+  return `${o.apiVersion.split("/")[0]}/${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+}
+
+/** The same object made twice (two sources wanting one subset Service) is kept once; different content is an error. */
+function dedupe(objects: KubeObject[], report: ReportEntry[]): KubeObject[] {
+  const seen = new Map<string, KubeObject>();
+  for (const o of objects) {
+    const key = identity(o);
+    const first = seen.get(key);
+    if (!first) seen.set(key, o);
+    else if (JSON.stringify(first.spec) !== JSON.stringify(o.spec)) {
+      report.push({
+        source: { kind: o.kind, namespace: o.metadata.namespace ?? "", name: o.metadata.name },
+        level: "error",
+        field: "metadata.name",
+        message: `two sources produce different ${o.kind} ${o.metadata.namespace}/${o.metadata.name}; only the first is written`,
+      });
+    }
+  }
+  return [...seen.values()];
+}
+
+function orderForApply(objects: KubeObject[]): KubeObject[] {
+  const rank = (o: KubeObject) => {
+    const i = APPLY_ORDER.indexOf(o.kind);
+    return i < 0 ? APPLY_ORDER.length : i;
+  };
+  return objects
+    .map((o, i) => ({ o, i }))
+    .sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i)
+    .map((x) => x.o);
+}

@@ -1,0 +1,38 @@
+// The translation report: one entry per field of a source object that was carried over,
+// approximated or lost. It is kept apart from the objects produced, like ingress2gateway's
+// notifications, so that nothing is ever dropped silently.
+
+import type { KubeObject } from "../inventory/model.js";
+
+export type ReportLevel = "info" | "warning" | "error";
+
+export interface SourceRef {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+export interface ReportEntry {
+  source: SourceRef;
+  /** info: carried over (maybe in another shape); warning: approximated; error: not faithful. */
+  level: ReportLevel;
+  /** Path of the source field, e.g. `spec.http[0].fault`. */
+  field: string;
+  message: string;
+}
+
+export function sourceRef(object: KubeObject): SourceRef {
+  return { kind: object.kind, namespace: object.metadata.namespace ?? "", name: object.metadata.name };
+}
+
+/** Appends entries about one source object. */
+export type Note = (level: ReportLevel, field: string, message: string) => void;
+
+export function noter(report: ReportEntry[], object: KubeObject): Note {
+  const source = sourceRef(object);
+  return (level, field, message) => report.push({ source, level, field, message });
+}
+
+export function hasErrors(report: readonly ReportEntry[]): boolean {
+  return report.some((e) => e.level === "error");
+}
