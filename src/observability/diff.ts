@@ -23,10 +23,19 @@ export function unifiedDiff(oldText: string, newText: string, oldName: string, n
   let out = header;
   for (const [from, to] of hunks) {
     out += `@@ -${from + 1},${to - from} +${from + 1},${to - from} @@\n`;
+    let removed = "";
+    let added = "";
     for (let i = from; i < to; i++) {
-      if (a[i] === b[i]) out += ` ${a[i]}\n`;
-      else out += `-${a[i]}\n+${b[i]}\n`;
+      if (a[i] !== b[i]) {
+        removed += `-${a[i]}\n`;
+        added += `+${b[i]}\n`;
+        continue;
+      }
+      out += `${removed}${added} ${a[i]}\n`;
+      removed = "";
+      added = "";
     }
+    out += removed + added;
   }
   return out;
 }
