@@ -1,5 +1,6 @@
 // Every subcommand, in the order `--help` lists them. Each file builds one Command.
 import type { Command } from "commander";
 import { assessCommand } from "./assess.js";
+import { planCommand } from "./plan.js";
 
-export const commands: (() => Command)[] = [assessCommand];
+export const commands: (() => Command)[] = [assessCommand, planCommand];

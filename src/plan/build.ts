@@ -1,0 +1,286 @@
+// plan: inventory + assessment -> Plan. Pure. Per namespace, the seed's six steps as changes and
+// gates; a blocked namespace gets its blockers and no steps; an ambient one gets nothing to do;
+// one between steps gets the steps it has left.
+
+import type { Assessment, NamespaceAssessment } from "../assess/assess.js";
+import { MeshContext, NamespaceContext } from "../assess/context.js";
+import type { Finding } from "../assess/finding.js";
+import { restartExplanation, restartMethodOf } from "../assess/restart.js";
+import { K } from "../inventory/kinds.js";
+import type { Inventory } from "../inventory/model.js";
+import { injectionLabels } from "../mesh/injection.js";
+import { DATAPLANE_AMBIENT, L } from "../mesh/labels.js";
+import { waypointGateway } from "../mesh/waypoint.js";
+import { step5Dispositions } from "./dispositions.js";
+import {
+  backupFileFor,
+  type Change,
+  type Disposition,
+  type Gate,
+  type NamespacePlan,
+  namespaceRef,
+  type ObjectRef,
+  type Plan,
+  refOf,
+  type Step,
+  type WaypointPlan,
+} from "./model.js";
+import { renderStep, type StepDraft } from "./render-kubectl.js";
+
+export function buildPlan(inventory: Inventory, assessment: Assessment): Plan {
+  const mesh = new MeshContext(inventory);
+  const byNamespace = new Map<string, Finding[]>();
+  const meshFindings = assessment.findings.filter((f) => f.scope === "mesh");
+  for (const f of assessment.findings) {
+    if (f.scope === "mesh") continue;
+    const list = byNamespace.get(f.namespace);
+    if (list) list.push(f);
+    else byNamespace.set(f.namespace, [f]);
+  }
+  return {
+    namespaces: assessment.namespaces.map((a) =>
+      planNamespace(new NamespaceContext(mesh, a.namespace), a, [
+        ...meshFindings,
+        ...(byNamespace.get(a.namespace) ?? []),
+      ]),
+    ),
+  };
+}
+
+function planNamespace(ctx: NamespaceContext, a: NamespaceAssessment, findings: Finding[]): NamespacePlan {
+  const ns = a.namespace;
+  const waypoint = waypointPlan(a);
+  const { delete: deleteInStep5, keep } = step5Dispositions(ctx, findings);
+  const base: NamespacePlan = {
+    namespace: ns,
+    state: a.state,
+    blocked: a.blocked,
+    blockers: findings.filter((f) => f.severity === "blocker"),
+    warnings: findings.filter((f) => f.severity === "warning"),
+    waypoint,
+    applyBeforeStep1: [],
+    deleteInStep5,
+    keep,
+    manualRestarts: [],
+    notes: [],
+    steps: [],
+  };
+  if (a.blocked) {
+    base.notes.push("blocked: resolve the blockers above, then plan again; the namespace keeps its sidecars");
+    return base;
+  }
+  if (a.state.mode === "ambient") {
+    base.notes.push("already in ambient mode: nothing to do");
+    return base;
+  }
+  if (a.state.mode === "not-meshed") {
+    base.notes.push("not in the mesh (no injection label, no sidecars): nothing to migrate");
+    return base;
+  }
+
+  const restarts = restartsOf(ctx);
+  base.manualRestarts = restarts.manual;
+  const drafts = [
+    step1(ctx, waypoint),
+    step2(ctx),
+    step3(ctx, findings),
+    step4(restarts, deleteInStep5.length > 0),
+    step5(ns, deleteInStep5),
+    step6(
+      ctx,
+      waypoint,
+      restarts.manual.map((m) => m.ref),
+    ),
+  ];
+  const reached = a.state.stepReached;
+  // Step 1 stays when a needed waypoint was never activated, even if later steps were done.
+  const left = drafts.filter((d) => d.step > reached || (d.step === 1 && d.changes.length > 0));
+  if (reached > 0 && left.some((d) => d.step === 1))
+    left[0]?.notes.unshift(
+      `step 1 was skipped before step ${reached}: activate the waypoint now, before step 4`,
+    );
+  const step3Changes = drafts[2]?.changes ?? [];
+  base.steps = left.map((d): Step => renderStep(d, d.step === 4 ? step3Changes : []));
+  if (reached === 3)
+    base.steps
+      .find((s) => s.step === 4)
+      ?.notes.push(
+        "step 3 was done before this plan: roll it back by re-adding the injection label the namespace had",
+      );
+  return base;
+}
+
+function waypointPlan(a: NamespaceAssessment): WaypointPlan {
+  const w = a.waypoint;
+  const needed = w.reasons.length > 0;
+  return {
+    name: w.name,
+    namespace: w.namespace,
+    exists: w.exists,
+    create: needed && !w.exists && w.namespace === a.namespace,
+    needed,
+    reason: needed
+      ? w.reasons.join("; ")
+      : "no L7 policy, mesh route or L7 extension: ztunnel alone suffices",
+  };
+}
+
+function step1(ctx: NamespaceContext, waypoint: WaypointPlan): StepDraft {
+  const draft: StepDraft = { step: 1, title: "Activate the waypoint", changes: [], gates: [], notes: [] };
+  if (!waypoint.needed) {
+    draft.notes.push(`no waypoint needed (${waypoint.reason})`);
+    return draft;
+  }
+  const programmed: Gate = {
+    type: "waypoint-programmed",
+    namespace: waypoint.namespace,
+    name: waypoint.name,
+  };
+  if (waypoint.create) {
+    draft.changes.push({
+      type: "apply",
+      object: waypointGateway(ctx.namespace, waypoint.name),
+      reason: `waypoint for ${ctx.namespace}: ${waypoint.reason}`,
+      created: true,
+      waitFor: programmed,
+    });
+  } else if (!waypoint.exists) {
+    draft.notes.push(
+      `waypoint ${waypoint.namespace}/${waypoint.name} is not in the input; it must exist and be programmed first`,
+    );
+  }
+  const current = ctx.labels[L.useWaypoint] ?? null;
+  if (current !== waypoint.name)
+    draft.changes.push(label(ctx.namespace, L.useWaypoint, waypoint.name, current));
+  draft.gates.push(programmed);
+  draft.notes.push(
+    "apply the translated HTTPRoutes, per-subset Services and targetRefs policies before this step (applyBeforeStep1)",
+  );
+  return draft;
+}
+
+function step2(ctx: NamespaceContext): StepDraft {
+  const current = ctx.labels[L.dataplaneMode] ?? null;
+  return {
+    step: 2,
+    title: "Enable ambient mode for the namespace",
+    changes:
+      current === DATAPLANE_AMBIENT
+        ? []
+        : [label(ctx.namespace, L.dataplaneMode, DATAPLANE_AMBIENT, current)],
+    gates: [{ type: "ztunnel-workloads", namespace: ctx.namespace }],
+    notes: [
+      "pods keep their sidecars for now; a sidecar pod shows HBONE in ztunnel only because its sidecar speaks HBONE (nativeTunnel), the sidecar still takes precedence",
+    ],
+  };
+}
+
+function step3(ctx: NamespaceContext, findings: Finding[]): StepDraft {
+  return {
+    step: 3,
+    title: "Remove sidecar injection",
+    changes: injectionLabels(ctx.labels).map(({ label: key, value }) =>
+      label(ctx.namespace, key, null, value),
+    ),
+    gates: [{ type: "injection-disabled", namespace: ctx.namespace }],
+    notes: findings
+      .filter((f) => f.code === "template-forces-injection")
+      .map((f) => `${f.message}; fix it before step 4 or it comes back with a sidecar`),
+  };
+}
+
+interface Restarts {
+  changes: Change[];
+  rollouts: ObjectRef[];
+  manual: Disposition[];
+}
+
+function restartsOf(ctx: NamespaceContext): Restarts {
+  const out: Restarts = { changes: [], rollouts: [], manual: [] };
+  for (const { workload, sidecar } of ctx.workloads()) {
+    if (!sidecar.carriesSidecar) continue;
+    const ref = refOf(workload.object);
+    const method = restartMethodOf(workload);
+    if (method === "rollout-restart") {
+      out.changes.push({ type: "restart", target: ref, method });
+      out.rollouts.push(ref);
+    } else if (method === "delete-pods") {
+      const podSelector = workload.object.spec?.selector?.matchLabels ?? workload.template.labels;
+      out.changes.push({ type: "restart", target: ref, method, podSelector });
+      out.manual.push({ ref, reason: `${restartExplanation(workload)} (the plan deletes its pods)` });
+    } else {
+      out.manual.push({ ref, reason: restartExplanation(workload) });
+    }
+  }
+  return out;
+}
+
+function step4(restarts: Restarts, step5Deletes: boolean): StepDraft {
+  return {
+    step: 4,
+    title: "Restart the workloads",
+    changes: restarts.changes,
+    gates: restarts.rollouts.length > 0 ? [{ type: "rollouts-complete", targets: restarts.rollouts }] : [],
+    notes: [
+      ...(step5Deletes
+        ? ["step 5 must follow right after: ztunnel mis-enforces the sidecar-era policies it deletes"]
+        : []),
+      ...restarts.manual
+        .filter((m) => !restarts.changes.some((c) => c.type === "restart" && c.target.name === m.ref.name))
+        .map((m) => `by hand: ${m.reason}`),
+    ],
+  };
+}
+
+function step5(namespace: string, deletions: Disposition[]): StepDraft {
+  const draft: StepDraft = { step: 5, title: "Remove sidecar-era config", changes: [], gates: [], notes: [] };
+  if (deletions.length === 0) {
+    draft.notes.push("nothing to delete");
+    return draft;
+  }
+  const file = backupFileFor(namespace);
+  draft.changes.push({
+    type: "backup",
+    namespace,
+    file,
+    targets: deletions.map((d) => d.ref),
+    waitFor: { type: "backup-verified", namespace, file },
+  });
+  for (const d of deletions)
+    draft.changes.push({ type: "delete", target: d.ref, reason: d.reason, backupFile: file });
+  return draft;
+}
+
+function step6(ctx: NamespaceContext, waypoint: WaypointPlan, manual: ObjectRef[]): StepDraft {
+  const ns = ctx.namespace;
+  const accepted = [
+    ...ctx.list(K.HTTPRoute),
+    ...ctx
+      .authorizationPolicies()
+      .filter((p) => p.policy.attachment === "targetRefs")
+      .map((p) => p.object),
+  ].map(refOf);
+  return {
+    step: 6,
+    title: "Validate",
+    changes: [],
+    gates: [
+      { type: "no-sidecars", namespace: ns, except: manual },
+      { type: "pods-redirected", namespace: ns, except: manual },
+      { type: "ztunnel-workloads", namespace: ns },
+      ...(waypoint.needed
+        ? [{ type: "waypoint-programmed", namespace: waypoint.namespace, name: waypoint.name } as const]
+        : []),
+      ...(accepted.length > 0 ? [{ type: "policies-accepted", targets: accepted } as const] : []),
+    ],
+    notes: waypoint.needed
+      ? [
+          "test the L7 behaviour your HTTPRoutes and AuthorizationPolicies define (header routing, methods, JWT)",
+        ]
+      : [],
+  };
+}
+
+function label(namespace: string, key: string, value: string | null, previous: string | null): Change {
+  return { type: "label", target: namespaceRef(namespace), key, value, previous };
+}
