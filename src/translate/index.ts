@@ -6,6 +6,7 @@
 import { K } from "../inventory/kinds.js";
 import type { Inventory, KubeObject } from "../inventory/model.js";
 import { sourceName } from "./meta.js";
+import { translatePolicy } from "./policies.js";
 import type { ReportEntry } from "./report.js";
 import { translateDestinationRule } from "./subsets.js";
 import { translateVirtualService } from "./virtual-service.js";
@@ -24,6 +25,8 @@ export interface TranslateOptions {
 export interface Translation {
   /** Objects to apply, in a safe order: waypoints, Services, DestinationRules, routes, policies. */
   objects: KubeObject[];
+  /** Objects to apply only after step 4 (restart): the waypoint-bypass DENY policies. */
+  afterRestart: KubeObject[];
   /** Source objects the output replaces: step 5 deletes them. Sources with errors are never listed. */
   replaces: KubeObject[];
   report: ReportEntry[];
@@ -47,6 +50,7 @@ export function translate(
   const report: ReportEntry[] = [];
   const objects: KubeObject[] = [];
   const replaces: KubeObject[] = [];
+  const afterRestart: KubeObject[] = [];
   const needWaypoint = new Map<string, string>();
   const wantWaypoint = (ns: string, why: KubeObject) => {
     if (!needWaypoint.has(ns)) needWaypoint.set(ns, sourceName(why));
@@ -63,11 +67,20 @@ export function translate(
       if (t.replaced) replaces.push(vs);
       for (const ns of t.waypointNamespaces) wantWaypoint(ns, vs);
     }
+    for (const kind of [K.AuthorizationPolicy, K.RequestAuthentication, K.WasmPlugin]) {
+      for (const policy of sorted(inventory.inNamespace(kind, namespace))) {
+        const t = translatePolicy(inventory, policy, report, options);
+        objects.push(...t.objects);
+        afterRestart.push(...t.afterRestart);
+        if (t.replaced) replaces.push(policy);
+        if (t.waypointNamespace) wantWaypoint(t.waypointNamespace, policy);
+      }
+    }
   }
   for (const [namespace, reason] of [...needWaypoint].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (!existingWaypoint(inventory, namespace)) objects.push(waypointGateway(namespace, reason));
   }
-  return { objects: orderForApply(dedupe(objects, report)), replaces, report };
+  return { objects: orderForApply(dedupe(objects, report)), afterRestart, replaces, report };
 }
 
 /** What the plan applies before step 1 for one namespace, and the sources step 5 deletes. */
