@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { commands } from "./commands/index.js";
+import "./cluster-loader.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 

@@ -2,5 +2,6 @@
 import type { Command } from "commander";
 import { assessCommand } from "./assess.js";
 import { planCommand } from "./plan.js";
+import { statusCommand } from "./status.js";
 
-export const commands: (() => Command)[] = [assessCommand, planCommand];
+export const commands: (() => Command)[] = [assessCommand, planCommand, statusCommand];
