@@ -3,5 +3,6 @@ import type { Command } from "commander";
 import { assessCommand } from "./assess.js";
 import { planCommand } from "./plan.js";
 import { statusCommand } from "./status.js";
+import { translateCommand } from "./translate.js";
 
-export const commands: (() => Command)[] = [assessCommand, planCommand, statusCommand];
+export const commands: (() => Command)[] = [assessCommand, planCommand, statusCommand, translateCommand];

@@ -1,0 +1,124 @@
+// `ambient-migrate translate`: VirtualServices, DestinationRule subsets and selector policies
+// of the selected namespaces -> ready-to-apply ambient objects on stdout (or one file per
+// namespace), and the report of what was carried over, approximated or lost on stderr.
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Command } from "commander";
+import { ExitCode } from "../../errors.js";
+import type { KubeObject } from "../../inventory/model.js";
+import { hasErrors, type ReportEntry, translate } from "../../translate/index.js";
+import { globalOptions, loadMesh, note } from "../context.js";
+import { table, toJson, toYaml } from "../output.js";
+
+interface TranslateFlags {
+  outputDir?: string;
+  report?: string;
+  bypassDeny?: boolean;
+  rootNamespace: string;
+}
+
+export function translateCommand(): Command {
+  return new Command("translate")
+    .description(
+      "translate VirtualServices, DestinationRule subsets and selector policies into HTTPRoutes, Services and targetRefs policies",
+    )
+    .option(
+      "--output-dir <dir>",
+      "write one file per namespace (<ns>.yaml, and <ns>.after-restart.yaml) instead of stdout",
+    )
+    .option(
+      "--report <file>",
+      "write the report to a file (.json for JSON, otherwise YAML) instead of a table on stderr",
+    )
+    .option(
+      "--bypass-deny",
+      "also write selector DENY policies so that only the waypoint (and callers still on sidecars) reach the pods; applied after step 4",
+    )
+    .option("--root-namespace <ns>", "Istio's root namespace", "istio-system")
+    .addHelpText(
+      "after",
+      `
+Output: multi-document YAML (-o json: a v1 List), in apply order. The report says, per source
+object, what each field became; see docs/translation-report.md.
+
+Exit codes: 0 when the report has no error entry; 3 when some source could not be translated
+faithfully (its error entries say why; such sources are never listed for deletion).`,
+    )
+    .action(async (flags: TranslateFlags, command: Command) => {
+      const global = globalOptions(command);
+      const loaded = await loadMesh(global);
+      note(loaded.summary);
+      const result = translate(loaded.inventory, loaded.namespaces, {
+        bypassDeny: flags.bypassDeny === true,
+        rootNamespace: flags.rootNamespace,
+      });
+      const render = (objects: KubeObject[]) =>
+        global.output === "json"
+          ? toJson({ apiVersion: "v1", kind: "List", items: objects })
+          : objects.map(toYaml).join("---\n");
+      if (flags.outputDir) {
+        mkdirSync(flags.outputDir, { recursive: true });
+        const files = [
+          ...writePerNamespace(flags.outputDir, "", result.objects, render),
+          ...writePerNamespace(flags.outputDir, ".after-restart", result.afterRestart, render),
+        ];
+        note(`wrote ${files.length} file(s) to ${flags.outputDir}: ${files.join(", ")}`);
+      } else {
+        process.stdout.write(render(result.objects));
+        if (result.afterRestart.length > 0) {
+          note(
+            `${result.afterRestart.length} bypass DENY polic(ies) are not printed: they must be applied after step 4; use --output-dir to get them`,
+          );
+        }
+      }
+      if (flags.report) {
+        const data = { replaces: result.replaces.map(refOf), report: result.report };
+        writeFileSync(flags.report, flags.report.endsWith(".json") ? toJson(data) : toYaml(data));
+        note(`report written to ${flags.report}`);
+      } else if (result.report.length > 0) {
+        process.stderr.write(reportTable(result.report));
+      }
+      note(summary(result.report, result.objects.length + result.afterRestart.length));
+      if (hasErrors(result.report)) process.exitCode = ExitCode.blockersFound;
+    });
+}
+
+function writePerNamespace(
+  dir: string,
+  suffix: string,
+  objects: KubeObject[],
+  render: (o: KubeObject[]) => string,
+): string[] {
+  const byNamespace = new Map<string, KubeObject[]>();
+  for (const o of objects) {
+    const ns = o.metadata.namespace ?? "_cluster";
+    byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), o]);
+  }
+  return [...byNamespace].map(([ns, list]) => {
+    const file = `${ns}${suffix}.yaml`;
+    writeFileSync(join(dir, file), render(list));
+    return file;
+  });
+}
+
+function refOf(o: KubeObject): string {
+  return `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+}
+
+export function reportTable(report: readonly ReportEntry[]): string {
+  return table(
+    ["level", "source", "field", "message"],
+    report.map((e) => [
+      e.level,
+      `${e.source.kind}/${e.source.namespace}/${e.source.name}`,
+      e.field,
+      e.message,
+    ]),
+  );
+}
+
+function summary(report: readonly ReportEntry[], objects: number): string {
+  const count = (level: string) => report.filter((e) => e.level === level).length;
+  return `${objects} object(s); report: ${count("error")} error(s), ${count("warning")} warning(s), ${count("info")} info`;
+}
