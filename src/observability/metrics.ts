@@ -40,3 +40,25 @@ export const Reporter = {
 
 /** The values sidecars report with; waypoints add `waypoint`. */
 export const SIDECAR_REPORTERS = [Reporter.source, Reporter.destination] as const;
+
+/** Scrape facts: istio/istio pkg/kube/inject/webhook.go (applyPrometheusMerge) and the charts. */
+export const Scrape = {
+  /** The agent's status port: merged app + proxy metrics with sidecars, proxy metrics on waypoints. */
+  statusPort: 15020,
+  /** Envoy's own Prometheus endpoint. */
+  envoyPort: 15090,
+  envoyPortName: "http-envoy-prom",
+  mergedPath: "/stats/prometheus",
+  /** Where the injector moved the pod's own prometheus.io/* values (JSON: scrape, path, port). */
+  annotationsEnv: "ISTIO_PROMETHEUS_ANNOTATIONS",
+  mergeAnnotation: "prometheus.istio.io/merge-metrics",
+  scrapeAnnotation: "prometheus.io/scrape",
+  portAnnotation: "prometheus.io/port",
+  pathAnnotation: "prometheus.io/path",
+  schemeAnnotation: "prometheus.io/scheme",
+  ztunnelSelector: { app: "ztunnel" },
+  ztunnelPortName: "ztunnel-stats",
+  ztunnelPath: "/metrics",
+  /** The waypoint template's istio-proxy port 15020. */
+  waypointPortName: "metrics",
+} as const;
