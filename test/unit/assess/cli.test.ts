@@ -8,7 +8,7 @@ describe("ambient-migrate assess", () => {
     expect(stderr).toMatch(/^read \d+ document\(s\) from \d+ file\(s\)/);
     const doc = JSON.parse(stdout);
     expect(doc.summary.blockedNamespaces).toEqual(["legacy-vms"]);
-    await expect(stdout).toMatchFileSnapshot("golden/assess-example.json");
+    await expect(stdout).toMatchFileSnapshot("golden/assess-example.json.golden");
   });
 
   it("prints a table, remedies and one summary line per namespace", async () => {

@@ -15,7 +15,7 @@ describe("ambient-migrate plan", () => {
       ["orders", false],
       ["payments", false],
     ]);
-    await expect(stdout).toMatchFileSnapshot("golden/plan-example.json");
+    await expect(stdout).toMatchFileSnapshot("golden/plan-example.json.golden");
   });
 
   it("exits 3 with --fail-on-blocked when a selected namespace is blocked", async () => {
