@@ -10,7 +10,7 @@ import { unifiedDiff } from "../../../src/observability/diff.js";
 import type { RewriteMode } from "../../../src/observability/promql.js";
 import { rewriteYamlText } from "../../../src/observability/yaml-documents.js";
 
-const RULES = readFileSync(new URL("fixtures/istio-alerts.rules.yaml", import.meta.url), "utf8");
+const RULES = readFileSync(new URL("fixtures/istio-alerts.rules", import.meta.url), "utf8");
 const MODES: RewriteMode[] = ["during", "after"];
 const tmp = mkdtempSync(join(tmpdir(), "ambient-migrate-rules-"));
 

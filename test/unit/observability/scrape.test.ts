@@ -10,8 +10,11 @@ import {
 } from "../../../src/observability/scrape.js";
 import { isSpanMetricExpression } from "../../../src/observability/tracing.js";
 
-const MESH = new URL("fixtures/mesh/", import.meta.url).pathname;
-const { inventory } = readManifests([MESH]);
+// Fixtures without a .yaml extension so that formatters keep them as written.
+const MESH = ["monitoring.yaml.fixture", "shop.yaml.fixture"].map(
+  (f) => new URL(`fixtures/mesh/${f}`, import.meta.url).pathname,
+);
+const { inventory } = readManifests(MESH);
 
 describe("monitors that relied on the sidecar", () => {
   test("Istio's sample envoy-stats-monitor is found, its component monitor is not", () => {
@@ -74,12 +77,12 @@ test("generated PodMonitors (golden)", async () => {
   for (const m of generated.monitors) expect(m.metadata.labels?.release).toBe("istio");
   expect(generated.notes.join("\n")).toMatch(/payments: container port 8081 has no name/);
   await expect(generated.monitors.map((m) => toYaml(m)).join("---\n")).toMatchFileSnapshot(
-    "golden/shop-podmonitors.yaml",
+    "golden/shop-podmonitors.yaml.golden",
   );
 });
 
 test("no ztunnel monitor when one already selects app=ztunnel", () => {
-  const { inventory: withZtunnel } = readManifests([MESH]);
+  const { inventory: withZtunnel } = readManifests(MESH);
   withZtunnel.add({
     apiVersion: "monitoring.coreos.com/v1",
     kind: "PodMonitor",
