@@ -1,8 +1,15 @@
 // Every subcommand, in the order `--help` lists them. Each file builds one Command.
 import type { Command } from "commander";
 import { assessCommand } from "./assess.js";
+import { backupCommand } from "./backup.js";
 import { planCommand } from "./plan.js";
 import { statusCommand } from "./status.js";
 import { translateCommand } from "./translate.js";
 
-export const commands: (() => Command)[] = [assessCommand, planCommand, statusCommand, translateCommand];
+export const commands: (() => Command)[] = [
+  assessCommand,
+  planCommand,
+  statusCommand,
+  translateCommand,
+  backupCommand,
+];
