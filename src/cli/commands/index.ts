@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { assessCommand } from "./assess.js";
 import { backupCommand } from "./backup.js";
+import { observabilityCommand } from "./observability.js";
 import { planCommand } from "./plan.js";
 import { statusCommand } from "./status.js";
 import { translateCommand } from "./translate.js";
@@ -12,4 +13,5 @@ export const commands: (() => Command)[] = [
   statusCommand,
   translateCommand,
   backupCommand,
+  observabilityCommand,
 ];

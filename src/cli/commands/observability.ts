@@ -1,0 +1,173 @@
+// `ambient-migrate observability`: rewrites dashboards and rules for the reporter="waypoint"
+// world, finds monitors that relied on merged sidecar metrics, generates the PodMonitors
+// ambient needs, and says what changes in traces. Logic lives in src/observability/.
+
+import { Command, Option } from "commander";
+import { AmbientMigrateError, ExitCode } from "../../errors.js";
+import { inventoryFiles, readInputDocuments, writeOutputs } from "../../observability/inputs.js";
+import type { RewriteMode } from "../../observability/promql.js";
+import {
+  buildReport,
+  clusterObjectDocuments,
+  type ObservabilityReport,
+  reportDiff,
+} from "../../observability/report.js";
+import { type GlobalOptions, globalOptions, loadMesh, note } from "../context.js";
+import { structured, table } from "../output.js";
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+interface Options {
+  dashboards?: string[];
+  rules?: string[];
+  mode: RewriteMode;
+  outputDir?: string;
+  diff?: boolean;
+}
+
+export function observabilityCommand(): Command {
+  return new Command("observability")
+    .description(
+      "rewrite dashboards and alert rules for ambient's reporter labels, and list the scrape targets and traces that change",
+    )
+    .option(
+      "--dashboards <path>",
+      "Grafana dashboard JSON files, ConfigMaps carrying them, or directories; repeatable",
+      collect,
+    )
+    .option(
+      "--rules <path>",
+      "Prometheus rule files (groups:) or PrometheusRule manifests, or directories; repeatable",
+      collect,
+    )
+    .addOption(
+      new Option(
+        "--mode <mode>",
+        'during: add reporter "waypoint" to what is matched; after: match only "waypoint"',
+      )
+        .choices(["during", "after"])
+        .default("during"),
+    )
+    .option("--output-dir <dir>", "write the rewritten files and the generated PodMonitors here")
+    .option("--diff", "print a unified diff of the rewritten files instead of the report")
+    .addHelpText(
+      "after",
+      `
+Reads PodMonitors, ServiceMonitors, PrometheusRules, dashboard ConfigMaps and workloads from -f
+(or the cluster). Details: docs/observability.md.
+
+Examples:
+  ambient-migrate observability --dashboards dashboards/ --mode during --diff
+  ambient-migrate observability -f monitoring/ -f apps/ --rules alerts.yaml --output-dir out/ -n shop`,
+    )
+    .action(async (options: Options, command: Command) => {
+      const global = globalOptions(command);
+      const documents = readInputDocuments([...(options.dashboards ?? []), ...(options.rules ?? [])]);
+      let mesh: Parameters<typeof buildReport>[2];
+      if (wantsMesh(global) || documents.length === 0) {
+        const loaded = await loadMesh(global);
+        note(loaded.summary);
+        mesh = { inventory: loaded.inventory, namespaces: loaded.namespaces };
+        const named = new Set(documents.map((d) => d.source));
+        documents.push(
+          ...inventoryFiles(loaded.inventory, named),
+          ...clusterObjectDocuments(loaded.inventory),
+        );
+      }
+      if (documents.length === 0 && !mesh) {
+        throw new AmbientMigrateError("nothing to do", ExitCode.usage, "give --dashboards, --rules or -f");
+      }
+      const report = buildReport(documents, options.mode, mesh);
+      summarise(report);
+      if (options.outputDir) {
+        for (const file of writeOutputs(report, options.outputDir)) note(`wrote ${file}`);
+      }
+      if (options.diff) process.stdout.write(reportDiff(report));
+      else if (global.output === "table") process.stdout.write(renderTable(report));
+      else process.stdout.write(structured(forScripts(report), global.output));
+    });
+}
+
+/** A mesh is read when -f, a cluster or namespaces are named; dashboards alone need none. */
+function wantsMesh(global: GlobalOptions): boolean {
+  return (
+    global.filename.length > 0 ||
+    global.kubeconfig !== undefined ||
+    global.context !== undefined ||
+    global.namespace.length > 0 ||
+    global.allNamespaces
+  );
+}
+
+function summarise(report: ObservabilityReport): void {
+  const all = report.documents.flatMap((d) => d.expressions);
+  const count = (s: string) => all.filter((e) => e.status === s).length;
+  note(
+    `mode ${report.mode}: ${all.length} expression(s) in ${report.documents.length} document(s): ` +
+      `${count("rewritten")} rewritten, ${count("unchanged")} unchanged, ${count("flagged")} flagged`,
+  );
+}
+
+function forScripts(report: ObservabilityReport) {
+  return {
+    ...report,
+    documents: report.documents.map(({ original: _, text: __, ...d }) => d),
+  };
+}
+
+function renderTable(report: ObservabilityReport): string {
+  const parts: string[] = [];
+  const rows = report.documents.flatMap((d) =>
+    d.expressions.map((e) => [
+      e.source,
+      e.location,
+      e.status,
+      (e.status === "flagged" ? e.reasons : e.notes).join("; "),
+    ]),
+  );
+  if (rows.length > 0) parts.push(table(["source", "location", "status", "why / note"], rows));
+  if (report.monitors.length > 0) {
+    parts.push(
+      table(
+        ["monitor", "scrapes", "after migration"],
+        report.monitors.map((m) => [
+          m.monitor,
+          m.covers === "*" ? "all namespaces" : m.covers.join(","),
+          m.reasons.length > 0 ? `stops working: ${m.reasons.join("; ")}` : "unaffected",
+        ]),
+      ),
+    );
+  }
+  if (report.generatedMonitors.length > 0) {
+    parts.push(
+      `PodMonitors to add (--output-dir writes them):\n${report.generatedMonitors
+        .map((m) => `  ${m.metadata.namespace}/${m.metadata.name}`)
+        .join("\n")}\n${report.monitorNotes.map((n) => `  note: ${n}\n`).join("")}`,
+    );
+  }
+  if (report.spanRules.length > 0) {
+    parts.push(
+      `Rules on span metrics (trace-based SLOs to revisit):\n${report.spanRules.map((r) => `  ${r.source}: ${r.location}\n`).join("")}`,
+    );
+  }
+  for (const ns of report.namespaces) {
+    const lines = [
+      ...ns.metrics,
+      ...ns.brokenMonitors.map(
+        (m) => `${m.monitor} scrapes this namespace through the sidecar: ${m.reasons.join("; ")}.`,
+      ),
+      ...ns.apps.map(
+        (a) =>
+          `${a.workload}: its metrics (port ${a.port}, ${a.path}) ${a.mergedBySidecar ? "were merged by the sidecar; scrape them directly" : "are scraped directly"}.`,
+      ),
+      ...(ns.strictMtls && ns.apps.length > 0
+        ? [
+            "STRICT mTLS: a Prometheus outside the mesh cannot scrape these ports unless it is enrolled in the mesh or the ports are exempt.",
+          ]
+        : []),
+      ...ns.tracing.lines,
+    ];
+    parts.push(`Namespace ${ns.namespace}:\n${lines.map((l) => `  - ${l}\n`).join("")}`);
+  }
+  return parts.join("\n");
+}
