@@ -92,7 +92,8 @@ export function readText(
   const display = file.startsWith("/") ? relative(process.cwd(), file) || file : file;
   let count = 0;
   for (const doc of docs) {
-    const startLine = lineCounter.linePos(doc.range[0]).line;
+    // The first line of the object itself, not the `---` marker or comments before it.
+    const startLine = lineCounter.linePos(doc.contents?.range[0] ?? doc.range[0]).line;
     if (doc.errors.length > 0) {
       for (const err of doc.errors) {
         const line = err.linePos?.[0].line ?? lineCounter.linePos(err.pos[0]).line;

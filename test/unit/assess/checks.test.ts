@@ -422,6 +422,6 @@ spec:
     const [f] = findingsOf(SIDECAR_NS + fixture("bookinfo/networking/destination-rule-reviews.yaml")).filter(
       (x) => x.code === "destination-rule-subsets",
     );
-    expect(f?.origin).toBe("<stdin>:7"); // the Namespace document takes lines 1-6;
+    expect(f?.origin).toBe("<stdin>:8"); // lines 1-7: the Namespace document and its ---
   });
 });
