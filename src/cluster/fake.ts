@@ -6,6 +6,7 @@
 import { ExitCode } from "../errors.js";
 import { groupOf, type KindInfo, kindKey, lookupKind } from "../inventory/kinds.js";
 import type { KubeObject } from "../inventory/model.js";
+import { parseSelector } from "../inventory/selector.js";
 import { waitOnWatch } from "./client.js";
 import { ClusterRequestError, httpError, type RequestDescription } from "./errors.js";
 import {
@@ -148,7 +149,9 @@ export class FakeClusterPort implements ClusterPort {
   }
 
   async list(kind: KindInfo, namespace?: string, options: ListOptions = {}): Promise<ListResult> {
-    const all = this.matching(kind, namespace);
+    if (options.fieldSelector) throw new Error("FakeClusterPort does not evaluate field selectors");
+    const selected = options.labelSelector ? parseSelector(options.labelSelector) : () => true;
+    const all = this.matching(kind, namespace).filter((o) => selected(o.metadata.labels ?? {}));
     const pageSize = options.limit ?? this.pageSize;
     const items: KubeObject[] = [];
     for (let offset = 0; offset === 0 || offset < all.length; offset += pageSize) {
