@@ -85,7 +85,8 @@ export function rewriteDashboardText(text: string, mode: RewriteMode, source: st
     );
   }
   const found = rewriteDashboardValue(dashboard, mode);
-  const spans = new Map(jsonStringSpans(text).map((s) => [pathKey(s.path), s]));
+  const keys = new Set(found.map((f) => f.path.at(-1)).filter((k): k is string => typeof k === "string"));
+  const spans = new Map(jsonStringSpans(text, keys).map((s) => [pathKey(s.path), s]));
   const edits: TextEdit[] = [];
   const expressions: ExpressionReport[] = [];
   for (const f of found) {

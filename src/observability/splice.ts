@@ -14,12 +14,16 @@ export interface StringLiteralSpan {
   end: number;
 }
 
-/** Every string value of a JSON text with its path (object keys are not values). */
-export function jsonStringSpans(text: string): StringLiteralSpan[] {
+/**
+ * The string values of a JSON text with their paths (object keys are not values); with `keys`,
+ * only those whose last path element is one of them (it saves building every path).
+ */
+export function jsonStringSpans(text: string, keys?: ReadonlySet<string>): StringLiteralSpan[] {
   const spans: StringLiteralSpan[] = [];
+  const path: JsonPath = [];
   let i = 0;
   const ws = () => {
-    while (i < text.length && /\s/.test(text[i] as string)) i++;
+    for (let c = text.charCodeAt(i); c === 32 || c === 10 || c === 13 || c === 9; c = text.charCodeAt(++i));
   };
   const str = (): number => {
     const start = i++;
@@ -27,21 +31,24 @@ export function jsonStringSpans(text: string): StringLiteralSpan[] {
     i++;
     return start;
   };
-  const value = (path: JsonPath): void => {
+  const value = (): void => {
     ws();
     const c = text[i];
     if (c === '"') {
       const start = str();
-      spans.push({ path, start, end: i });
+      const last = path[path.length - 1];
+      if (!keys || (typeof last === "string" && keys.has(last)))
+        spans.push({ path: [...path], start, end: i });
     } else if (c === "{") {
       i++;
       ws();
       while (text[i] !== "}") {
         const keyStart = str();
-        const key = JSON.parse(text.slice(keyStart, i)) as string;
+        path.push(JSON.parse(text.slice(keyStart, i)) as string);
         ws();
         i++; // :
-        value([...path, key]);
+        value();
+        path.pop();
         ws();
         if (text[i] === ",") i++;
         ws();
@@ -51,17 +58,19 @@ export function jsonStringSpans(text: string): StringLiteralSpan[] {
       i++;
       ws();
       for (let n = 0; text[i] !== "]"; n++) {
-        value([...path, n]);
+        path.push(n);
+        value();
+        path.pop();
         ws();
         if (text[i] === ",") i++;
         ws();
       }
       i++;
     } else {
-      while (i < text.length && /[^\s,\]}]/.test(text[i] as string)) i++;
+      while (i < text.length && !/[\s,\]}]/.test(text[i] as string)) i++;
     }
   };
-  value([]);
+  value();
   return spans;
 }
 
