@@ -1,9 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { run } from "../../../src/cli/main.js";
+import { rewriteDashboardText } from "../../../src/observability/dashboard.js";
 
 const DASHBOARDS = new URL("../../../../shared/fixtures/istio-upstream/dashboards/", import.meta.url)
   .pathname;
@@ -92,4 +93,23 @@ test("the table for a namespace says what changes", async () => {
   expect(stdout).toMatch(
     /Deployment\/orders: its metrics \(port 9100, \/metrics\) were merged by the sidecar/,
   );
+});
+
+test("-f with a dashboard ConfigMap rewrites the file it came from", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "observability-cm-"));
+  const dashboard = readFileSync(join(DASHBOARDS, "istio-workload-dashboard.json"), "utf8");
+  const file = join(dir, "dashboards.yaml");
+  writeFileSync(
+    file,
+    `# kept as is\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio-dashboards\n  namespace: monitoring\n  labels:\n    grafana_dashboard: "1"\ndata:\n  workload.json: |\n${dashboard
+      .split("\n")
+      .map((l) => (l ? `    ${l}` : l))
+      .join("\n")}`,
+  );
+  const out = join(dir, "out");
+  expect(await run(["observability", "-f", file, "--mode", "after", "--output-dir", out])).toBe(0);
+  const rewritten = readFileSync(join(out, "dashboards.yaml"), "utf8");
+  expect(rewritten.startsWith("# kept as is\n")).toBe(true);
+  expect(parse(rewritten).data["workload.json"]).toBe(rewriteDashboardText(dashboard, "after", "x").text);
+  expect(stdout).toMatch(/ConfigMap monitoring\/istio-dashboards workload\.json/);
 });
