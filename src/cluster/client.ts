@@ -18,6 +18,8 @@ import {
   type ObjectRef,
   type PatchLabelsResult,
   type PortForwardResult,
+  RESTARTED_AT,
+  restartedAtValue,
   type ServerVersion,
   type WaitOptions,
   type WaitResult,
@@ -29,7 +31,6 @@ import type { HttpRequest, Transport } from "./transport.js";
 import { type RawWatchEvent, runWatch } from "./watch.js";
 
 export const FIELD_MANAGER = "ambient-migrate";
-export const RESTARTED_AT = "kubectl.kubernetes.io/restartedAt";
 const DEFAULT_PAGE_SIZE = 500;
 const PORT_FORWARD_TIMEOUT_MS = 20_000;
 
@@ -282,8 +283,7 @@ export class ApiClusterPort implements ClusterPort {
 
   async restart(ref: ObjectRef, options: DryRunOption & { at?: Date } = {}): Promise<KubeObject> {
     const r = await this.resourceOf(ref);
-    // kubectl writes RFC 3339 without fractions.
-    const at = (options.at ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const at = restartedAtValue(options.at);
     return this.mergePatch(
       r,
       ref,

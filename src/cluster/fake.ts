@@ -22,6 +22,8 @@ import {
   type ObjectRef,
   type PatchLabelsResult,
   type PortForwardResult,
+  RESTARTED_AT,
+  restartedAtValue,
   type ServerVersion,
   type WaitOptions,
   type WaitResult,
@@ -241,7 +243,7 @@ export class FakeClusterPort implements ClusterPort {
     object.spec.template.metadata ??= {};
     object.spec.template.metadata.annotations = {
       ...(object.spec.template.metadata.annotations ?? {}),
-      "kubectl.kubernetes.io/restartedAt": (options.at ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      [RESTARTED_AT]: restartedAtValue(options.at),
     };
     return options.dryRun ? object : this.put(object);
   }

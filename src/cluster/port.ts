@@ -162,3 +162,10 @@ export function withTypeMeta(items: unknown[], kind: KindInfo): KubeObject[] {
 export function apiVersionOf(kind: KindInfo): string {
   return kind.group === "" ? kind.version : `${kind.group}/${kind.version}`;
 }
+
+export const RESTARTED_AT = "kubectl.kubernetes.io/restartedAt";
+
+/** The restartedAt value `kubectl rollout restart` writes: RFC 3339 without fractions. */
+export function restartedAtValue(at: Date = new Date()): string {
+  return at.toISOString().replace(/\.\d{3}Z$/, "Z");
+}

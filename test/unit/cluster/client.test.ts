@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ApiClusterPort, RESTARTED_AT } from "../../../src/cluster/client.js";
+import { ApiClusterPort } from "../../../src/cluster/client.js";
+import { RESTARTED_AT } from "../../../src/cluster/port.js";
 import { ExitCode } from "../../../src/errors.js";
 import { K, kindInfo } from "../../../src/inventory/kinds.js";
 import { json, ScriptedTransport, statusBody } from "./fake-transport.js";
