@@ -11,6 +11,32 @@ export type HostTarget =
   | { kind: "ServiceEntry"; host: string; namespace: string; entry: KubeObject }
   | { kind: "unresolved"; host: string; reason: string };
 
+interface HostIndex {
+  objects: number;
+  namespaces: Set<string>;
+  entriesByHost: Map<string, KubeObject[]>;
+}
+
+const indexes = new WeakMap<Inventory, HostIndex>();
+
+/** Lookups every host resolution needs, built once per inventory (rebuilt if objects are added). */
+function hostIndex(inventory: Inventory): HostIndex {
+  const cached = indexes.get(inventory);
+  if (cached && cached.objects === inventory.count()) return cached;
+  const entriesByHost = new Map<string, KubeObject[]>();
+  for (const se of inventory.list(K.ServiceEntry)) {
+    for (const host of (se.spec?.hosts ?? []) as string[])
+      entriesByHost.set(host, [...(entriesByHost.get(host) ?? []), se]);
+  }
+  const index = {
+    objects: inventory.count(),
+    namespaces: new Set(inventory.namespaceNames()),
+    entriesByHost,
+  };
+  indexes.set(inventory, index);
+  return index;
+}
+
 export function resolveHost(inventory: Inventory, host: string, fromNamespace: string): HostTarget {
   if (host.includes("*")) return { kind: "unresolved", host, reason: "wildcard hosts have no single parent" };
   const entry = serviceEntryFor(inventory, host, fromNamespace);
@@ -22,7 +48,7 @@ export function resolveHost(inventory: Inventory, host: string, fromNamespace: s
   let name: string | undefined;
   let namespace: string | undefined;
   if (parts.length === 1) [name, namespace] = [parts[0], fromNamespace];
-  else if (parts.length === 2 && inventory.namespaceNames().includes(parts[1] ?? ""))
+  else if (parts.length === 2 && hostIndex(inventory).namespaces.has(parts[1] ?? ""))
     [name, namespace] = parts;
   else if (parts.length >= 3 && (rest === "svc" || rest === svcSuffix)) [name, namespace] = parts;
   if (name && namespace) {
@@ -37,9 +63,7 @@ export function resolveHost(inventory: Inventory, host: string, fromNamespace: s
 
 /** The ServiceEntry declaring `host`, preferring one in the same namespace. */
 function serviceEntryFor(inventory: Inventory, host: string, fromNamespace: string): KubeObject | undefined {
-  const declaring = inventory
-    .list(K.ServiceEntry)
-    .filter((se) => ((se.spec?.hosts ?? []) as string[]).includes(host));
+  const declaring = hostIndex(inventory).entriesByHost.get(host) ?? [];
   return declaring.find((se) => se.metadata.namespace === fromNamespace) ?? declaring[0];
 }
 

@@ -6,7 +6,7 @@ import { K } from "../inventory/kinds.js";
 import type { Inventory, KubeObject } from "../inventory/model.js";
 import { resolveHost, serviceFqdn } from "./hosts.js";
 import { dns1035Label, MANAGED_BY, MANAGED_BY_LABEL, translatedMetadata } from "./meta.js";
-import { noter, type ReportEntry } from "./report.js";
+import { hasErrors, noter, type ReportEntry } from "./report.js";
 
 export function subsetServiceName(service: string, subset: string): string {
   return dns1035Label(`${service}-${subset}`).name;
@@ -15,24 +15,42 @@ export function subsetServiceName(service: string, subset: string): string {
 // biome-ignore lint/suspicious/noExplicitAny: raw subset JSON
 type RawSubset = { name: string; labels?: Record<string, string>; trafficPolicy?: any };
 
-/** The subset named `subset` of Service `name.namespace`, from any DestinationRule in the input. */
-export function findSubset(
-  inventory: Inventory,
-  name: string,
-  namespace: string,
-  subset: string,
-): { rule: KubeObject; subset: RawSubset } | undefined {
+type SubsetEntry = { rule: KubeObject; subset: RawSubset };
+type SubsetIndex = { objects: number; byService: Map<string, Map<string, SubsetEntry>> };
+const subsetIndexes = new WeakMap<Inventory, SubsetIndex>();
+
+/** Subsets by Service (`namespace/name`), built once per inventory (rebuilt if objects are added). */
+function subsetIndex(inventory: Inventory): SubsetIndex {
+  const cached = subsetIndexes.get(inventory);
+  if (cached && cached.objects === inventory.count()) return cached;
+  const byService: SubsetIndex["byService"] = new Map();
   for (const rule of inventory.list(K.DestinationRule)) {
     const target = resolveHost(
       inventory,
       String(rule.spec?.host ?? ""),
       rule.metadata.namespace ?? "default",
     );
-    if (target.kind !== "Service" || target.name !== name || target.namespace !== namespace) continue;
-    const found = ((rule.spec?.subsets ?? []) as RawSubset[]).find((s) => s.name === subset);
-    if (found) return { rule, subset: found };
+    if (target.kind !== "Service") continue;
+    const key = `${target.namespace}/${target.name}`;
+    const subsets = byService.get(key) ?? new Map<string, SubsetEntry>();
+    for (const subset of (rule.spec?.subsets ?? []) as RawSubset[]) {
+      if (!subsets.has(subset.name)) subsets.set(subset.name, { rule, subset });
+    }
+    byService.set(key, subsets);
   }
-  return undefined;
+  const index = { objects: inventory.count(), byService };
+  subsetIndexes.set(inventory, index);
+  return index;
+}
+
+/** The subset named `subset` of Service `name.namespace`, from any DestinationRule in the input. */
+export function findSubset(
+  inventory: Inventory,
+  name: string,
+  namespace: string,
+  subset: string,
+): SubsetEntry | undefined {
+  return subsetIndex(inventory).byService.get(`${namespace}/${name}`)?.get(subset);
 }
 
 export interface DestinationRuleTranslation {
@@ -49,7 +67,7 @@ export function translateDestinationRule(
   const namespace = rule.metadata.namespace ?? "default";
   const subsets = (rule.spec?.subsets ?? []) as RawSubset[];
   const topPolicy = rule.spec?.trafficPolicy;
-  const errorsBefore = report.filter((e) => e.level === "error").length;
+  const firstEntry = report.length;
   const objects: KubeObject[] = [];
   if (rule.spec?.workloadSelector) {
     note(
@@ -134,8 +152,7 @@ export function translateDestinationRule(
       );
     }
   });
-  const errors = report.filter((e) => e.level === "error").length - errorsBefore;
-  return { objects, replaced: !topPolicy && errors === 0 };
+  return { objects, replaced: !topPolicy && !hasErrors(report.slice(firstEntry)) };
 }
 
 function subsetService(

@@ -14,7 +14,7 @@ import {
 } from "./http-match.js";
 import { translatedMetadata } from "./meta.js";
 import { preserveOrder } from "./order.js";
-import { type Note, noter, type ReportEntry } from "./report.js";
+import { hasErrors, type Note, noter, type ReportEntry } from "./report.js";
 import { findSubset, subsetServiceName } from "./subsets.js";
 
 const GATEWAY_API = "gateway.networking.k8s.io/v1";
@@ -49,6 +49,7 @@ export function translateVirtualService(
   report: ReportEntry[],
 ): VirtualServiceTranslation {
   const note = noter(report, vs);
+  const firstEntry = report.length;
   const namespace = vs.metadata.namespace ?? "default";
   const spec: Raw = vs.spec ?? {};
   const none: VirtualServiceTranslation = { routes: [], replaced: false, waypointNamespaces: [] };
@@ -132,17 +133,9 @@ export function translateVirtualService(
   const waypointNamespaces = [...new Set(parents.map((p) => p.namespace))];
   return {
     routes,
-    replaced: !report.some((e) => e.level === "error" && sameSource(e, vs)),
+    replaced: !hasErrors(report.slice(firstEntry)),
     waypointNamespaces,
   };
-}
-
-function sameSource(entry: ReportEntry, object: KubeObject): boolean {
-  return (
-    entry.source.kind === object.kind &&
-    entry.source.name === object.metadata.name &&
-    entry.source.namespace === (object.metadata.namespace ?? "")
-  );
 }
 
 type Parent = Exclude<HostTarget, { kind: "unresolved" }>;
