@@ -27,7 +27,9 @@ export function sidecarFacts(
   spec: PodSpecLike | undefined,
   annotations: Record<string, string> = {},
 ): SidecarFacts {
-  const inMain = (spec?.containers ?? []).find((c) => c.name === SIDECAR_CONTAINER);
+  // A pod whose only container is istio-proxy is a proxy itself (ztunnel, a gateway, a waypoint), not a sidecar.
+  const containers = spec?.containers ?? [];
+  const inMain = containers.length > 1 ? containers.find((c) => c.name === SIDECAR_CONTAINER) : undefined;
   const inInit = (spec?.initContainers ?? []).find(
     (c) => c.name === SIDECAR_CONTAINER && c.restartPolicy === "Always",
   );

@@ -76,6 +76,19 @@ describe("status", () => {
     await expect(renderStatus(statuses)).toMatchFileSnapshot("golden/status.txt");
   });
 
+  it("does not count proxies that are pods of their own (ztunnel, gateways) as sidecars", async () => {
+    const ztunnel: KubeObject = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "ztunnel-abcde", namespace: "istio-system", labels: { app: "ztunnel" } },
+      spec: { containers: [{ name: "istio-proxy" }] },
+    };
+    const inventory = await readCluster(new FakeClusterPort([ns("istio-system", {}), ztunnel]));
+    const [status] = namespaceStatuses(inventory, ["istio-system"]);
+    expect(status?.mode).toBe("not-meshed");
+    expect(status?.pods).toEqual({ total: 1, withSidecar: 0, redirected: 0 });
+  });
+
   it("reads every kind once however many namespaces it reports on", async () => {
     const fake = new FakeClusterPort(objects);
     const inventory = await readCluster(fake);
