@@ -5,7 +5,7 @@
 
 import { K } from "../inventory/kinds.js";
 import type { Inventory, KubeObject } from "../inventory/model.js";
-import { sourceName } from "./meta.js";
+import { SOURCE_ANNOTATION, sourceName } from "./meta.js";
 import { translatePolicy } from "./policies.js";
 import type { ReportEntry } from "./report.js";
 import { translateDestinationRule } from "./subsets.js";
@@ -77,6 +77,7 @@ export function translate(
       }
     }
   }
+  reportSharedParents(objects, report);
   for (const [namespace, reason] of [...needWaypoint].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (!existingWaypoint(inventory, namespace)) objects.push(waypointGateway(namespace, reason));
   }
@@ -130,4 +131,32 @@ function orderForApply(objects: KubeObject[]): KubeObject[] {
     .map((o, i) => ({ o, i }))
     .sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i)
     .map((x) => x.o);
+}
+
+/**
+ * Two VirtualServices for one host: istiod used one of them for sidecars, while their
+ * HTTPRoutes merge under precedence at the waypoint. Either way the result is not what
+ * either source says alone.
+ */
+function reportSharedParents(objects: KubeObject[], report: ReportEntry[]): void {
+  const sources = new Map<string, Set<string>>();
+  for (const route of objects.filter((o) => o.kind === "HTTPRoute")) {
+    const source = route.metadata.annotations?.[SOURCE_ANNOTATION] ?? route.metadata.name;
+    for (const p of route.spec?.parentRefs ?? []) {
+      const key = `${p.kind}/${p.namespace ?? route.metadata.namespace}/${p.name}`;
+      sources.set(key, (sources.get(key) ?? new Set()).add(source));
+    }
+  }
+  for (const [parent, names] of sources) {
+    if (names.size < 2) continue;
+    for (const name of names) {
+      const [kind = "", namespace = "", objectName = ""] = name.split("/");
+      report.push({
+        source: { kind, namespace, name: objectName },
+        level: "warning",
+        field: "spec.hosts",
+        message: `${[...names].join(" and ")} all route ${parent}: their HTTPRoutes merge by precedence at the waypoint; merge them into one VirtualService first to keep one order`,
+      });
+    }
+  }
 }

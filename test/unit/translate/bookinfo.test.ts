@@ -99,3 +99,23 @@ describe("Bookinfo networking samples", () => {
     });
   });
 });
+
+describe("two VirtualServices for one host", () => {
+  it("warns on both, since their routes merge by precedence at the waypoint", () => {
+    const { inventory } = readManifests([PLATFORM], { defaultNamespace: "bookinfo" });
+    for (const [name, subset] of [
+      ["reviews-a", "v1"],
+      ["reviews-b", "v2"],
+    ]) {
+      inventory.add({
+        apiVersion: "networking.istio.io/v1",
+        kind: "VirtualService",
+        metadata: { name: name as string, namespace: "bookinfo" },
+        spec: { hosts: ["reviews"], http: [{ route: [{ destination: { host: "reviews", subset } }] }] },
+      });
+    }
+    const { report } = translate(inventory, ["bookinfo"]);
+    const shared = report.filter((e) => e.level === "warning" && /merge by precedence/.test(e.message));
+    expect(shared.map((e) => e.source.name).sort()).toEqual(["reviews-a", "reviews-b"]);
+  });
+});
