@@ -17,12 +17,25 @@ components=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl k
 export GOFLAGS="${GOFLAGS:-} -mod=mod"
 export CGO_ENABLED=0
 
+# Data the testbed needs from the same module graph: Gateway API CRDs and kwok's stages.
+prepare_data() {
+  local gwdir kwokdir
+  gwdir="$(go list -m -f '{{.Dir}}' sigs.k8s.io/gateway-api)"
+  kwokdir="$(go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
+  [[ -n "$gwdir" && -n "$kwokdir" ]] || { go mod download sigs.k8s.io/gateway-api sigs.k8s.io/kwok; prepare_data; return; }
+  rm -rf "$out/data" && mkdir -p "$out/data"
+  cat "$gwdir"/config/crd/experimental/gateway.networking*.yaml > "$out/data/gateway-api-crds.yaml"
+  cp -r "$kwokdir/kustomize/stage" "$out/data/kwok-stage"
+  chmod -R u+w "$out/data"
+}
+
 build_own() {
   go build -trimpath -o "$bin/" ./cmd/...
 }
 
 if [[ -f "$out/.complete" ]]; then
   build_own
+  prepare_data
   echo "testbed binaries: warm cache $out (cold build took $(cat "$out/.build-seconds")s)" >&2
   echo "$out"
   exit 0
@@ -51,15 +64,6 @@ go build -trimpath -ldflags "-s -w $k8s_ld $istio_ld" -o "$bin/" \
   istio.io/istio/istioctl/cmd/istioctl
 build_own
 
-# Data the testbed needs from the same module graph: Gateway API CRDs and kwok's stages.
-gwdir="$(go list -m -f '{{.Dir}}' sigs.k8s.io/gateway-api)"
-kwokdir="$(go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
-mkdir -p "$out/data"
-cp "$gwdir/config/crd/experimental/"gateway.networking.k8s.io_*.yaml "$out/data/" 2>/dev/null || true
-cat "$gwdir"/config/crd/experimental/*.yaml > "$out/data/gateway-api-crds.yaml"
-rm -f "$out/data/"gateway.networking.k8s.io_*.yaml
-cp -r "$kwokdir/kustomize/stage" "$out/data/kwok-stage"
-chmod -R u+w "$out/data"
 
 for c in "${components[@]}"; do [[ -x "$bin/$c" ]] || { echo "testbed: $c was not built" >&2; exit 1; }; done
 secs=$(( $(date +%s) - start ))

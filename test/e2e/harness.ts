@@ -1,0 +1,91 @@
+// Helpers for end-to-end tests: real kubectl and istioctl against the testbed (or the cluster
+// in AMBIENT_E2E_KUBECONFIG), namespaces of their own per test, and the real CLI as a process.
+
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { inject } from "vitest";
+
+const run = promisify(execFile);
+const repo = new URL("../..", import.meta.url).pathname;
+
+export function kubeconfigPath(): string {
+  return inject("kubeconfig");
+}
+
+function env(): NodeJS.ProcessEnv {
+  const bin = inject("binDir");
+  return {
+    ...process.env,
+    KUBECONFIG: kubeconfigPath(),
+    PATH: bin ? `${bin}:${process.env.PATH}` : process.env.PATH,
+  };
+}
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function exec(cmd: string, args: readonly string[], input?: string): Promise<Result> {
+  const child = run(cmd, [...args], { env: env(), maxBuffer: 64 * 1024 * 1024 });
+  if (input !== undefined) {
+    child.child.stdin?.end(input);
+  }
+  try {
+    const { stdout, stderr } = await child;
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? String(err) };
+  }
+}
+
+/** Runs real kubectl; throws with its stderr unless `allowFail`. */
+export async function kubectl(args: readonly string[], opts: { input?: string; allowFail?: boolean } = {}): Promise<Result> {
+  const r = await exec("kubectl", args, opts.input);
+  if (r.code !== 0 && !opts.allowFail) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+  return r;
+}
+
+export async function kubectlJson<T = unknown>(args: readonly string[]): Promise<T> {
+  return JSON.parse((await kubectl([...args, "-o", "json"])).stdout) as T;
+}
+
+/** Runs real istioctl; throws with its stderr unless `allowFail`. */
+export async function istioctl(args: readonly string[], opts: { allowFail?: boolean } = {}): Promise<Result> {
+  const r = await exec("istioctl", args);
+  if (r.code !== 0 && !opts.allowFail) throw new Error(`istioctl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+  return r;
+}
+
+/** Runs the built ambient-migrate CLI as a separate process, as a user would. */
+export async function cli(args: readonly string[], input?: string): Promise<Result> {
+  return exec(process.execPath, [join(repo, "bin/ambient-migrate.js"), ...args], input);
+}
+
+/** A fresh namespace with the given labels; deleted by `deleteNamespaces` (call it in afterAll). */
+export async function createNamespace(prefix: string, labels: Record<string, string> = {}): Promise<string> {
+  const name = `${prefix}-${randomBytes(3).toString("hex")}`;
+  await kubectl(["create", "namespace", name]);
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+  if (pairs.length > 0) await kubectl(["label", "namespace", name, ...pairs]);
+  created.push(name);
+  return name;
+}
+
+const created: string[] = [];
+
+export async function deleteNamespaces(): Promise<void> {
+  const names = created.splice(0);
+  if (names.length > 0) await kubectl(["delete", "namespace", ...names, "--wait=false"], { allowFail: true });
+}
+
+export async function apply(yaml: string, namespace?: string): Promise<void> {
+  await kubectl([...(namespace ? ["-n", namespace] : []), "apply", "--server-side", "-f", "-"], { input: yaml });
+}
+
+export const repoRoot = repo;
+export const fixtures = new URL("../../../shared/fixtures/istio-upstream/", import.meta.url).pathname;

@@ -1,0 +1,46 @@
+# Shared settings of the testbed scripts: where state lives and which ports are used.
+# Every port is on 127.0.0.1 and can be moved with an environment variable.
+TESTBED_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REPO_ROOT="$(cd "$TESTBED_ROOT/.." && pwd)"
+STATE="${AMBIENT_TESTBED_DIR:-$REPO_ROOT/.testbed}"
+ETCD_PORT="${TESTBED_ETCD_PORT:-23790}"
+ETCD_PEER_PORT="${TESTBED_ETCD_PEER_PORT:-23800}"
+APISERVER_PORT="${TESTBED_APISERVER_PORT:-16443}"
+KWOK_PORT="${TESTBED_KWOK_PORT:-20250}"
+ISTIOD_HTTP_PORT="${TESTBED_ISTIOD_HTTP_PORT:-18080}"
+ISTIOD_GRPC_PORT="${TESTBED_ISTIOD_GRPC_PORT:-15010}"
+ISTIOD_SECURE_GRPC_PORT="${TESTBED_ISTIOD_SECURE_GRPC_PORT:-15012}"
+ISTIOD_WEBHOOK_PORT="${TESTBED_ISTIOD_WEBHOOK_PORT:-15017}"
+ISTIOD_MONITORING_PORT="${TESTBED_ISTIOD_MONITORING_PORT:-15014}"
+ZTUNNEL_ADMIN_PORT="${TESTBED_ZTUNNEL_ADMIN_PORT:-25000}"
+ALL_PORTS=("$ETCD_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KWOK_PORT" "$ISTIOD_HTTP_PORT" "$ISTIOD_GRPC_PORT"
+  "$ISTIOD_SECURE_GRPC_PORT" "$ISTIOD_WEBHOOK_PORT" "$ISTIOD_MONITORING_PORT" "$ZTUNNEL_ADMIN_PORT")
+KUBECONFIG_FILE="$STATE/kubeconfig"
+PROCESSES=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok istiod testbed-cni testbed-ztunnel)
+
+log() { printf '[testbed %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Starts a process in its own session, logs to $STATE/logs/NAME.log, pid in $STATE/pids/NAME.
+start() {
+  local name="$1"; shift
+  mkdir -p "$STATE/logs" "$STATE/pids"
+  setsid "$@" >"$STATE/logs/$name.log" 2>&1 < /dev/null &
+  echo $! > "$STATE/pids/$name"
+}
+
+alive() { [[ -f "$STATE/pids/$1" ]] && kill -0 "$(cat "$STATE/pids/$1")" 2>/dev/null; }
+
+# Waits until a command succeeds; the testbed's components have no watch to wait on yet.
+wait_until() {
+  local what="$1" timeout="$2" proc="$3"; shift 3
+  local deadline=$(( $(date +%s) + timeout ))
+  until "$@" >/dev/null 2>&1; do
+    if [[ -n "$proc" ]] && ! alive "$proc"; then
+      tail -n 30 "$STATE/logs/$proc.log" >&2 || true
+      die "$proc exited while waiting for $what (log: $STATE/logs/$proc.log)"
+    fi
+    (( $(date +%s) < deadline )) || { [[ -n "$proc" ]] && tail -n 30 "$STATE/logs/$proc.log" >&2; die "timed out waiting for $what"; }
+    sleep 0.5
+  done
+}
