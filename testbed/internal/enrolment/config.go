@@ -3,8 +3,10 @@
 package enrolment
 
 import (
+	"encoding/json"
 	"fmt"
 	"io/fs"
+	"sort"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -89,9 +91,8 @@ func compile(rawSelectors string, exclude []string, source string) (Config, erro
 
 // Describe renders the settings for the log.
 func (c Config) Describe() string {
-	raw, _ := yaml.Marshal(c.Selectors.SourceSelectors)
-	return fmt.Sprintf("%s: enablement selectors %s; excluded namespaces %v",
-		c.Source, strings.TrimSpace(strings.ReplaceAll(string(raw), "\n", " ")), keys(c.ExcludeNamespaces))
+	raw, _ := json.Marshal(c.Selectors.SourceSelectors)
+	return fmt.Sprintf("%s: enablement selectors %s; excluded namespaces %v", c.Source, raw, keys(c.ExcludeNamespaces))
 }
 
 func keys(m map[string]bool) []string {
@@ -99,5 +100,6 @@ func keys(m map[string]bool) []string {
 	for k := range m {
 		out = append(out, k)
 	}
+	sort.Strings(out)
 	return out
 }
