@@ -12,7 +12,7 @@ interface Pod {
 const bookinfo = readFileSync(`${fixtures}/bookinfo/platform/bookinfo.yaml`, "utf8");
 const details = bookinfo
   .split(/^---$/m)
-  .filter((doc) => /name: details\b/.test(doc) || /app: details\b/.test(doc))
+  .filter((doc) => /name: (bookinfo-)?details\b/.test(doc) || /app: details\b/.test(doc))
   .join("\n---\n");
 
 async function pods(namespace: string, selector = ""): Promise<Pod[]> {

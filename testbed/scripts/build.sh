@@ -24,7 +24,8 @@ prepare_data() {
   kwokdir="$(go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
   [[ -n "$gwdir" && -n "$kwokdir" ]] || { go mod download sigs.k8s.io/gateway-api sigs.k8s.io/kwok; prepare_data; return; }
   rm -rf "$out/data" && mkdir -p "$out/data"
-  cat "$gwdir"/config/crd/experimental/gateway.networking*.yaml > "$out/data/gateway-api-crds.yaml"
+  for f in "$gwdir"/config/crd/experimental/gateway.networking*.yaml; do echo "---"; cat "$f"; done \
+    > "$out/data/gateway-api-crds.yaml"
   cp -r "$kwokdir/kustomize/stage" "$out/data/kwok-stage"
   chmod -R u+w "$out/data"
 }

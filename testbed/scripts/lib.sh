@@ -25,7 +25,8 @@ die() { log "error: $*"; exit 1; }
 start() {
   local name="$1"; shift
   mkdir -p "$STATE/logs" "$STATE/pids"
-  setsid "$@" >"$STATE/logs/$name.log" 2>&1 < /dev/null &
+  # 9>&- : the daemons must not inherit (and so hold forever) the testbed lock.
+  setsid "$@" >"$STATE/logs/$name.log" 2>&1 < /dev/null 9>&- &
   echo $! > "$STATE/pids/$name"
 }
 

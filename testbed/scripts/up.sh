@@ -90,7 +90,7 @@ start kube-controller-manager kube-controller-manager --kubeconfig "$KUBECONFIG_
   --leader-elect=false --bind-address 127.0.0.1 --secure-port 0 \
   --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
   --use-service-account-credentials --cluster-name testbed \
-  --controllers '*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-route' \
+  --controllers '*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route' \
   --concurrent-deployment-syncs 10 --concurrent-replicaset-syncs 10 --kube-api-qps 200 --kube-api-burst 400
 start kube-scheduler kube-scheduler --kubeconfig "$KUBECONFIG_FILE" \
   --authentication-kubeconfig "$KUBECONFIG_FILE" --authorization-kubeconfig "$KUBECONFIG_FILE" \
