@@ -56,6 +56,9 @@ const VERSION = typeof __VERSION__ === "string" ? __VERSION__ : "0.1.0";
 /** Runs the CLI and returns the exit code; never calls process.exit itself. */
 export async function run(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
+  // Commands report a non-error outcome (e.g. blockers found) through process.exitCode; a
+  // previous in-process run must not leak its code into this one.
+  process.exitCode = 0;
   try {
     await program.parseAsync([...argv], { from: "user" });
     return Number(process.exitCode ?? 0);

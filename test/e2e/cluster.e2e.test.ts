@@ -15,6 +15,7 @@ import { K, type KnownKindKey, kindInfo } from "../../src/inventory/kinds.js";
 import type { Inventory, KubeObject } from "../../src/inventory/model.js";
 import {
   apply,
+  bookinfoApp,
   cli,
   createNamespace,
   deleteNamespaces,
@@ -26,12 +27,8 @@ import {
   repoRoot,
 } from "./harness.js";
 
-const bookinfo = readFileSync(`${fixtures}/bookinfo/platform/bookinfo.yaml`, "utf8");
 /** Bookinfo's details Service, ServiceAccount and Deployment only: small and quick to roll out. */
-const details = bookinfo
-  .split(/^---$/m)
-  .filter((doc) => /name: details\b/.test(doc) || /app: details\b/.test(doc))
-  .join("\n---\n");
+const details = bookinfoApp("details");
 
 const policy = (namespace: string) => `
 apiVersion: security.istio.io/v1

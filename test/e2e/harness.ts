@@ -3,6 +3,7 @@
 
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { inject } from "vitest";
@@ -39,14 +40,22 @@ async function exec(cmd: string, args: readonly string[], input?: string): Promi
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? String(err) };
+    return {
+      code: typeof e.code === "number" ? e.code : 1,
+      stdout: e.stdout ?? "",
+      stderr: e.stderr ?? String(err),
+    };
   }
 }
 
 /** Runs real kubectl; throws with its stderr unless `allowFail`. */
-export async function kubectl(args: readonly string[], opts: { input?: string; allowFail?: boolean } = {}): Promise<Result> {
+export async function kubectl(
+  args: readonly string[],
+  opts: { input?: string; allowFail?: boolean } = {},
+): Promise<Result> {
   const r = await exec("kubectl", args, opts.input);
-  if (r.code !== 0 && !opts.allowFail) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+  if (r.code !== 0 && !opts.allowFail)
+    throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
   return r;
 }
 
@@ -57,7 +66,8 @@ export async function kubectlJson<T = unknown>(args: readonly string[]): Promise
 /** Runs real istioctl; throws with its stderr unless `allowFail`. */
 export async function istioctl(args: readonly string[], opts: { allowFail?: boolean } = {}): Promise<Result> {
   const r = await exec("istioctl", args);
-  if (r.code !== 0 && !opts.allowFail) throw new Error(`istioctl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+  if (r.code !== 0 && !opts.allowFail)
+    throw new Error(`istioctl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
   return r;
 }
 
@@ -84,8 +94,21 @@ export async function deleteNamespaces(): Promise<void> {
 }
 
 export async function apply(yaml: string, namespace?: string): Promise<void> {
-  await kubectl([...(namespace ? ["-n", namespace] : []), "apply", "--server-side", "-f", "-"], { input: yaml });
+  await kubectl([...(namespace ? ["-n", namespace] : []), "apply", "--server-side", "-f", "-"], {
+    input: yaml,
+  });
 }
 
 export const repoRoot = repo;
 export const fixtures = new URL("../../../shared/fixtures/istio-upstream/", import.meta.url).pathname;
+
+/** Bookinfo's manifests for one app (its Service, ServiceAccount and Deployments), from Istio's sample. */
+export function bookinfoApp(app: string): string {
+  const bookinfo = readFileSync(`${fixtures}/bookinfo/platform/bookinfo.yaml`, "utf8");
+  const name = new RegExp(`name: (bookinfo-)?${app}\\b`);
+  const label = new RegExp(`app: ${app}\\b`);
+  return bookinfo
+    .split(/^---$/m)
+    .filter((doc) => name.test(doc) || label.test(doc))
+    .join("\n---\n");
+}

@@ -1,22 +1,37 @@
 // The testbed itself: each "done when" of the testbed shown against the real control plane.
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { apply, createNamespace, deleteNamespaces, fixtures, istioctl, kubectl, kubectlJson } from "./harness.js";
+import {
+  apply,
+  bookinfoApp,
+  createNamespace,
+  deleteNamespaces,
+  fixtures,
+  istioctl,
+  kubectl,
+  kubectlJson,
+} from "./harness.js";
 
 interface Pod {
   metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
   spec: { containers: { name: string }[]; initContainers?: { name: string; restartPolicy?: string }[] };
-  status: { phase: string; containerStatuses?: { ready: boolean }[]; initContainerStatuses?: { name: string; ready: boolean }[] };
+  status: {
+    phase: string;
+    containerStatuses?: { ready: boolean }[];
+    initContainerStatuses?: { name: string; ready: boolean }[];
+  };
 }
 
-const bookinfo = readFileSync(`${fixtures}/bookinfo/platform/bookinfo.yaml`, "utf8");
-const details = bookinfo
-  .split(/^---$/m)
-  .filter((doc) => /name: (bookinfo-)?details\b/.test(doc) || /app: details\b/.test(doc))
-  .join("\n---\n");
+const details = bookinfoApp("details");
 
 async function pods(namespace: string, selector = ""): Promise<Pod[]> {
-  const list = await kubectlJson<{ items: Pod[] }>(["-n", namespace, "get", "pods", ...(selector ? ["-l", selector] : [])]);
+  const list = await kubectlJson<{ items: Pod[] }>([
+    "-n",
+    namespace,
+    "get",
+    "pods",
+    ...(selector ? ["-l", selector] : []),
+  ]);
   return list.items;
 }
 
@@ -34,12 +49,17 @@ describe("testbed", () => {
     const list = await pods(ns, "app=details");
     expect(list.length).toBeGreaterThan(0);
     for (const pod of list) {
-      const names = [...pod.spec.containers.map((c) => c.name), ...(pod.spec.initContainers ?? []).map((c) => c.name)];
+      const names = [
+        ...pod.spec.containers.map((c) => c.name),
+        ...(pod.spec.initContainers ?? []).map((c) => c.name),
+      ];
       expect(names).toContain("istio-proxy");
       expect(pod.metadata.annotations?.["sidecar.istio.io/status"]).toBeDefined();
       expect(pod.status.phase).toBe("Running");
       // READY as kubectl counts it: containers plus native sidecars (restartable init containers).
-      const natives = new Set((pod.spec.initContainers ?? []).filter((c) => c.restartPolicy === "Always").map((c) => c.name));
+      const natives = new Set(
+        (pod.spec.initContainers ?? []).filter((c) => c.restartPolicy === "Always").map((c) => c.name),
+      );
       const ready = [
         ...(pod.status.containerStatuses ?? []),
         ...(pod.status.initContainerStatuses ?? []).filter((c) => natives.has(c.name)),
@@ -120,7 +140,7 @@ spec:
       ns,
       "wait",
       "authorizationpolicies.security.istio.io/details-get-only",
-      "--for=jsonpath={.status.conditions[?(@.type==\"ZtunnelAccepted\")].reason}=UnsupportedValue",
+      '--for=jsonpath={.status.conditions[?(@.type=="ZtunnelAccepted")].reason}=UnsupportedValue',
       "--timeout=60s",
     ]);
     const ap = await kubectlJson<{ status: { conditions: { type: string; message: string }[] } }>([
