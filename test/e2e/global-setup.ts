@@ -24,7 +24,8 @@ export async function setup(project: TestProject): Promise<void> {
   }
   const wasUp = existsSync(join(state, "up"));
   const up = spawnSync(join(scripts, "up.sh"), { stdio: "inherit" });
-  if (up.status !== 0) throw new Error(`testbed/scripts/up.sh failed (exit ${up.status}); logs in ${state}/logs`);
+  if (up.status !== 0)
+    throw new Error(`testbed/scripts/up.sh failed (exit ${up.status}); logs in ${state}/logs`);
   startedHere = !wasUp;
   project.provide("kubeconfig", join(state, "kubeconfig"));
   project.provide("binDir", join(readFileSync(join(state, "cache"), "utf8").trim(), "bin"));
@@ -36,7 +37,9 @@ export async function teardown(): Promise<void> {
   // run (a warm `up` is instant) unless AMBIENT_E2E_STOP_TESTBED=1.
   const stop = process.env.CI === "true" || process.env.AMBIENT_E2E_STOP_TESTBED === "1";
   if (startedHere && stop) {
-    spawnSync(join(scripts, "down.sh"), { stdio: "inherit" });
+    // down.sh fails when a process or a port of the testbed is left behind: so does the run.
+    const down = spawnSync(join(scripts, "down.sh"), { stdio: "inherit" });
+    if (down.status !== 0) throw new Error("testbed/scripts/down.sh left processes or ports behind");
   }
 }
 

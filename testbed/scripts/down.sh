@@ -33,4 +33,11 @@ if (( ${#busy[@]} > 0 )); then
   log "error: ports still in use after down: ${busy[*]}"
   exit 1
 fi
+# No process of the testbed may survive, whoever started it (they all name a file in $STATE).
+left="$(pgrep -af -- "$STATE/" | grep -E '^[0-9]+ (etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|pilot-discovery|testbed-cni|testbed-ztunnel) ' || true)"
+if [[ -n "$left" ]]; then
+  log "error: testbed processes still running after down:"
+  echo "$left" >&2
+  exit 1
+fi
 $quiet || log "down: no testbed process or port left"
