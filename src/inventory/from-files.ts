@@ -3,10 +3,10 @@
 
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, relative } from "node:path";
-import { LineCounter, parseAllDocuments } from "yaml";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { lookupKind } from "./kinds.js";
 import { Inventory, type KubeObject } from "./model.js";
+import { parseDocuments } from "./parse-documents.js";
 
 const MANIFEST_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
 
@@ -87,26 +87,12 @@ export function readText(
   problems: string[],
   options: ReadOptions = {},
 ): number {
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const display = file.startsWith("/") ? relative(process.cwd(), file) || file : file;
-  let count = 0;
-  for (const doc of docs) {
-    // The first line of the object itself, not the `---` marker or comments before it.
-    const startLine = lineCounter.linePos(doc.contents?.range[0] ?? doc.range[0]).line;
-    if (doc.errors.length > 0) {
-      for (const err of doc.errors) {
-        const line = err.linePos?.[0].line ?? lineCounter.linePos(err.pos[0]).line;
-        problems.push(`${display}:${line}: malformed YAML: ${err.message.split("\n")[0]}`);
-      }
-      continue;
-    }
-    const value = doc.toJS({ maxAliasCount: 1000 }) as unknown;
-    if (value === null || value === undefined) continue; // empty document (e.g. a trailing ---)
-    count++;
-    addValue(value, { file: display, line: startLine }, inventory, problems, options);
-  }
-  return count;
+  const parsed = parseDocuments(text, extname(file).toLowerCase() === ".json");
+  for (const problem of parsed.problems) problems.push(`${display}:${problem.line}: ${problem.message}`);
+  for (const doc of parsed.documents)
+    addValue(doc.value, { file: display, line: doc.line }, inventory, problems, options);
+  return parsed.documents.length;
 }
 
 function addValue(
