@@ -7,7 +7,7 @@ import { MeshContext, NamespaceContext } from "../assess/context.js";
 import type { Finding } from "../assess/finding.js";
 import { restartExplanation, restartMethodOf } from "../assess/restart.js";
 import { K } from "../inventory/kinds.js";
-import type { Inventory } from "../inventory/model.js";
+import type { Inventory, KubeObject } from "../inventory/model.js";
 import { injectionLabels } from "../mesh/injection.js";
 import { DATAPLANE_AMBIENT, L } from "../mesh/labels.js";
 import { waypointGateway } from "../mesh/waypoint.js";
@@ -25,9 +25,20 @@ import {
   type Step,
   type WaypointPlan,
 } from "./model.js";
+import { documentsToRewrite, namespaceObservability } from "./observability.js";
 import { renderStep, type StepDraft } from "./render-kubectl.js";
+import {
+  type PlannedApply,
+  type PlanOptions,
+  reconcileStep5,
+  TRANSLATION_INCOMPLETE,
+  type TranslatedConfig,
+  translatedConfig,
+} from "./translated.js";
 
-export function buildPlan(inventory: Inventory, assessment: Assessment): Plan {
+export type { PlanOptions } from "./translated.js";
+
+export function buildPlan(inventory: Inventory, assessment: Assessment, options: PlanOptions = {}): Plan {
   const mesh = new MeshContext(inventory);
   const byNamespace = new Map<string, Finding[]>();
   const meshFindings = assessment.findings.filter((f) => f.scope === "mesh");
@@ -39,18 +50,34 @@ export function buildPlan(inventory: Inventory, assessment: Assessment): Plan {
   }
   return {
     namespaces: assessment.namespaces.map((a) =>
-      planNamespace(new NamespaceContext(mesh, a.namespace), a, [
-        ...meshFindings,
-        ...(byNamespace.get(a.namespace) ?? []),
-      ]),
+      planNamespace(
+        new NamespaceContext(mesh, a.namespace),
+        a,
+        [...meshFindings, ...(byNamespace.get(a.namespace) ?? [])],
+        options,
+      ),
     ),
+    observability: { documents: documentsToRewrite(mesh) },
   };
 }
 
-function planNamespace(ctx: NamespaceContext, a: NamespaceAssessment, findings: Finding[]): NamespacePlan {
+function planNamespace(
+  ctx: NamespaceContext,
+  a: NamespaceAssessment,
+  findings: Finding[],
+  options: PlanOptions,
+): NamespacePlan {
   const ns = a.namespace;
-  const waypoint = waypointPlan(a);
-  const { delete: deleteInStep5, keep } = step5Dispositions(ctx, findings);
+  // Only a namespace that will migrate is translated (a blocked one keeps its sidecars anyway).
+  const translated =
+    a.blocked || a.state.mode === "ambient" || a.state.mode === "not-meshed"
+      ? undefined
+      : translatedConfig(ctx.inventory, ns, options);
+  const waypoint = waypointPlan(a, translated?.waypointWanted);
+  const dispositions = step5Dispositions(ctx, findings);
+  const { delete: deleteInStep5, keep } = translated
+    ? reconcileStep5(ctx, dispositions, translated)
+    : dispositions;
   const base: NamespacePlan = {
     namespace: ns,
     state: a.state,
@@ -64,6 +91,7 @@ function planNamespace(ctx: NamespaceContext, a: NamespaceAssessment, findings: 
     manualRestarts: [],
     notes: [],
     steps: [],
+    ...(translated ? { translationReport: translated.report } : {}),
   };
   if (a.blocked) {
     base.notes.push("blocked: resolve the blockers above, then plan again; the namespace keeps its sidecars");
@@ -78,18 +106,25 @@ function planNamespace(ctx: NamespaceContext, a: NamespaceAssessment, findings: 
     return base;
   }
 
+  if (!translated) return base;
+  if (translationNotes(base, translated, options)) return base;
+  base.applyBeforeStep1 = translated.beforeStep1.map(({ object, reason }) => ({ object, reason }));
+  base.observability = namespaceObservability(ctx.inventory, ns, waypoint);
+
   const restarts = restartsOf(ctx);
   base.manualRestarts = restarts.manual;
+  const accepted = waypoint.needed ? acceptanceTargets(translated.beforeStep1.map((p) => p.object)) : [];
   const drafts = [
-    step1(ctx, waypoint),
+    step1(ctx, waypoint, translated.beforeStep1, accepted),
     step2(ctx),
     step3(ctx, findings),
-    step4(restarts, deleteInStep5.length > 0),
+    step4(restarts, deleteInStep5.length > 0, translated.afterRestart),
     step5(ns, deleteInStep5),
     step6(
       ctx,
       waypoint,
       restarts.manual.map((m) => m.ref),
+      accepted,
     ),
   ];
   const reached = a.state.stepReached;
@@ -110,23 +145,72 @@ function planNamespace(ctx: NamespaceContext, a: NamespaceAssessment, findings: 
   return base;
 }
 
-function waypointPlan(a: NamespaceAssessment): WaypointPlan {
+/**
+ * Sources the translation cannot carry over faithfully block the namespace, unless the user
+ * accepts the losses (the sources then stay). Returns true when the namespace is blocked.
+ */
+function translationNotes(base: NamespacePlan, translated: TranslatedConfig, options: PlanOptions): boolean {
+  const ns = base.namespace;
+  for (const other of translated.waypointsElsewhere)
+    base.notes.push(
+      `the translated objects use the waypoint of namespace ${other}: it must exist and be programmed before step 1 (plan ${other} too)`,
+    );
+  if (translated.incomplete.length === 0) return false;
+  const list = translated.incomplete.join(", ");
+  if (!options.acceptTranslationLosses) {
+    base.blocked = true;
+    base.notes.push(
+      `blocked: ${list} cannot be translated faithfully (see the translation errors; ambient-migrate translate -n ${ns} shows the full report); fix or remove them, or plan with --accept-translation-losses to keep them and migrate without what they do`,
+    );
+    return true;
+  }
+  base.notes.push(
+    `--accept-translation-losses: ${list} stay (${TRANSLATION_INCOMPLETE}); after step 1 the waypoint follows their HTTPRoutes, without what the report says is lost`,
+  );
+  return false;
+}
+
+/** What istiod must accept once the waypoint is in use: routes and targetRefs policies. */
+function acceptanceTargets(objects: readonly KubeObject[]): ObjectRef[] {
+  return objects
+    .filter((o) => o.kind === "HTTPRoute" || (o.kind === "AuthorizationPolicy" && o.spec?.targetRefs))
+    .map(refOf);
+}
+
+function waypointPlan(a: NamespaceAssessment, translationWants?: string): WaypointPlan {
   const w = a.waypoint;
-  const needed = w.reasons.length > 0;
+  // The translator attaches objects to the waypoint too; the plan creates it (one source of truth).
+  const reasons =
+    w.reasons.length > 0 || !translationWants ? w.reasons : [`${translationWants} is translated onto it`];
+  const needed = reasons.length > 0;
   return {
     name: w.name,
     namespace: w.namespace,
     exists: w.exists,
     create: needed && !w.exists && w.namespace === a.namespace,
     needed,
-    reason: needed
-      ? w.reasons.join("; ")
-      : "no L7 policy, mesh route or L7 extension: ztunnel alone suffices",
+    reason: needed ? reasons.join("; ") : "no L7 policy, mesh route or L7 extension: ztunnel alone suffices",
   };
 }
 
-function step1(ctx: NamespaceContext, waypoint: WaypointPlan): StepDraft {
-  const draft: StepDraft = { step: 1, title: "Activate the waypoint", changes: [], gates: [], notes: [] };
+function step1(
+  ctx: NamespaceContext,
+  waypoint: WaypointPlan,
+  translated: readonly PlannedApply[],
+  accepted: ObjectRef[],
+): StepDraft {
+  const draft: StepDraft = {
+    step: 1,
+    title: "Activate the waypoint",
+    changes: translated.map((p): Change => ({ type: "apply", ...p })),
+    gates: [],
+    notes:
+      translated.length > 0
+        ? [
+            `applies the ${translated.length} translated object(s) first (applyBeforeStep1); with sidecars still in place, sidecars honour the HTTPRoutes too`,
+          ]
+        : [],
+  };
   if (!waypoint.needed) {
     draft.notes.push(`no waypoint needed (${waypoint.reason})`);
     return draft;
@@ -153,9 +237,7 @@ function step1(ctx: NamespaceContext, waypoint: WaypointPlan): StepDraft {
   if (current !== waypoint.name)
     draft.changes.push(label(ctx.namespace, L.useWaypoint, waypoint.name, current));
   draft.gates.push(programmed);
-  draft.notes.push(
-    "apply the translated HTTPRoutes, per-subset Services and targetRefs policies before this step (applyBeforeStep1)",
-  );
+  if (accepted.length > 0) draft.gates.push({ type: "policies-accepted", targets: accepted });
   return draft;
 }
 
@@ -215,11 +297,17 @@ function restartsOf(ctx: NamespaceContext): Restarts {
   return out;
 }
 
-function step4(restarts: Restarts, step5Deletes: boolean): StepDraft {
+function step4(restarts: Restarts, step5Deletes: boolean, afterRestart: readonly PlannedApply[]): StepDraft {
+  const rollouts: Gate | undefined =
+    restarts.rollouts.length > 0 ? { type: "rollouts-complete", targets: restarts.rollouts } : undefined;
+  // The bypass DENY policies only hold once the namespace's own pods are off their sidecars.
+  const denies = afterRestart.map(
+    (p, i): Change => ({ type: "apply", ...p, ...(i === 0 && rollouts ? { waitBefore: rollouts } : {}) }),
+  );
   return {
     step: 4,
     title: "Restart the workloads",
-    changes: restarts.changes,
+    changes: [...restarts.changes, ...denies],
     gates: restarts.rollouts.length > 0 ? [{ type: "rollouts-complete", targets: restarts.rollouts }] : [],
     notes: [
       ...(step5Deletes
@@ -228,6 +316,11 @@ function step4(restarts: Restarts, step5Deletes: boolean): StepDraft {
       ...restarts.manual
         .filter((m) => !restarts.changes.some((c) => c.type === "restart" && c.target.name === m.ref.name))
         .map((m) => `by hand: ${m.reason}`),
+      ...(denies.length > 0 && restarts.manual.length > 0
+        ? [
+            "the bypass DENY policies also deny the workloads renewed by hand until they are off their sidecars",
+          ]
+        : []),
     ],
   };
 }
@@ -251,15 +344,22 @@ function step5(namespace: string, deletions: Disposition[]): StepDraft {
   return draft;
 }
 
-function step6(ctx: NamespaceContext, waypoint: WaypointPlan, manual: ObjectRef[]): StepDraft {
+function step6(
+  ctx: NamespaceContext,
+  waypoint: WaypointPlan,
+  manual: ObjectRef[],
+  translated: ObjectRef[],
+): StepDraft {
   const ns = ctx.namespace;
-  const accepted = [
+  const existing = [
     ...ctx.list(K.HTTPRoute),
     ...ctx
       .authorizationPolicies()
       .filter((p) => p.policy.attachment === "targetRefs")
       .map((p) => p.object),
   ].map(refOf);
+  const key = (r: ObjectRef) => `${r.kind}/${r.name}`;
+  const accepted = [...existing, ...translated.filter((t) => !existing.some((e) => key(e) === key(t)))];
   return {
     step: 6,
     title: "Validate",

@@ -6,6 +6,8 @@ import type { Finding } from "../assess/finding.js";
 import type { KubeObject } from "../inventory/model.js";
 import type { NamespaceMode } from "../mesh/namespace-state.js";
 import type { RestartMethod } from "../mesh/workloads.js";
+import type { NamespaceObservabilityChanges } from "../observability/changes.js";
+import type { ReportEntry } from "../translate/report.js";
 
 export interface ObjectRef {
   apiVersion: string;
@@ -37,9 +39,17 @@ export type Change =
   /**
    * Server-side apply an object. `created`: it did not exist, so rollback deletes it.
    * `waitFor`: observe this gate before the next change (e.g. the waypoint is programmed
-   * before the namespace is pointed at it).
+   * before the namespace is pointed at it). `waitBefore`: observe this gate before applying
+   * (the bypass DENY policies wait for step 4's rollouts).
    */
-  | { type: "apply"; object: KubeObject; reason: string; created: boolean; waitFor?: Gate }
+  | {
+      type: "apply";
+      object: KubeObject;
+      reason: string;
+      created: boolean;
+      waitFor?: Gate;
+      waitBefore?: Gate;
+    }
   /** Save the objects that later changes delete, stripped of server fields; verified before going on. */
   | { type: "backup"; namespace: string; file: string; targets: ObjectRef[]; waitFor: Gate }
   | { type: "delete"; target: ObjectRef; reason: string; backupFile: string }
@@ -89,7 +99,10 @@ export interface NamespacePlan {
   blockers: Finding[];
   warnings: Finding[];
   waypoint: WaypointPlan;
-  /** Translated objects (HTTPRoutes, subset Services, targetRefs policies) to apply before step 1. */
+  /**
+   * Translated objects (subset Services and DestinationRules, HTTPRoutes, targetRefs policies) that
+   * step 1 applies first. The waypoint Gateway is not among them: step 1 creates it.
+   */
   applyBeforeStep1: { object: KubeObject; reason: string }[];
   deleteInStep5: Disposition[];
   keep: Disposition[];
@@ -97,10 +110,29 @@ export interface NamespacePlan {
   manualRestarts: Disposition[];
   notes: string[];
   steps: Step[];
+  /** Translation report entries of level error and warning (all levels: `ambient-migrate translate`). */
+  translationReport?: ReportEntry[];
+  /** What changes in metrics, scrape targets and traces after migration; no cluster change. */
+  observability?: PlanObservability;
+}
+
+export interface PlanObservability extends NamespaceObservabilityChanges {
+  /** Apps whose metrics the sidecar merged: generate a PodMonitor for each (`ambient-migrate observability --output-dir`). */
+  podMonitorsToGenerate: string[];
+}
+
+/** A dashboard or recording/alerting rule in the input whose queries change with ambient's metrics. */
+export interface DocumentToRewrite {
+  source: string;
+  origin?: string;
+  rewritten: number;
+  flagged: number;
 }
 
 export interface Plan {
   namespaces: NamespacePlan[];
+  /** Dashboards and rules (mesh-wide) to rewrite with `ambient-migrate observability`. */
+  observability?: { documents: DocumentToRewrite[] };
 }
 
 export function refOf(object: KubeObject): ObjectRef {

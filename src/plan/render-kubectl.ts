@@ -48,6 +48,7 @@ export function changeCommands(change: Change): string[] {
       return [labelCommand(change.target, change.key, change.value)];
     case "apply":
       return [
+        ...(change.waitBefore ? gateVerify(change.waitBefore) : []),
         `kubectl apply --server-side -f - <<'EOF'\n${toYaml(change.object).trimEnd()}\nEOF`,
         ...(change.waitFor ? gateVerify(change.waitFor) : []),
       ];

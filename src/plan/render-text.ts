@@ -1,7 +1,7 @@
 // The plan as text a platform engineer can follow by hand: per namespace, its state, then each
 // step's commands, verifications, rollback and notes, then what step 5 deletes and keeps.
 
-import type { NamespacePlan, Plan, Step } from "./model.js";
+import type { NamespacePlan, Plan, PlanObservability, Step } from "./model.js";
 
 const indent = (lines: readonly string[], prefix: string) =>
   lines.map((line) =>
@@ -20,9 +20,43 @@ function renderStep(step: Step): string[] {
   return out;
 }
 
+/** Errors one by one (they block, or are accepted losses); warnings counted. */
+function renderTranslationSummary(plan: NamespacePlan): string[] {
+  const report = plan.translationReport ?? [];
+  if (report.length === 0) return [];
+  const errors = report.filter((e) => e.level === "error");
+  const warnings = report.length - errors.length;
+  return [
+    `  translation: ${errors.length} error(s), ${warnings} warning(s); ambient-migrate translate -n ${plan.namespace} shows the full report`,
+    ...errors.map((e) => `    error ${e.source.kind}/${e.source.name} ${e.field}: ${e.message}`),
+  ];
+}
+
+function renderObservability(o: PlanObservability): string[] {
+  const lines = [
+    ...o.metrics,
+    ...o.brokenMonitors.map(
+      (m) => `monitor ${m.namespace}/${m.monitor} stops scraping this namespace: ${m.reasons.join("; ")}`,
+    ),
+    ...(o.podMonitorsToGenerate.length > 0
+      ? [
+          `the sidecar merged these apps' metrics; scrape them directly (ambient-migrate observability --output-dir generates PodMonitors): ${o.podMonitorsToGenerate.join(", ")}`,
+        ]
+      : []),
+    ...(o.strictMtls
+      ? [
+          "STRICT mTLS: a Prometheus outside the mesh cannot scrape the apps' ports once they are in ambient mode",
+        ]
+      : []),
+    ...o.tracing.lines,
+  ];
+  return ["  After migration (observability, no change made by this plan):", ...indent(lines, "    - ")];
+}
+
 export function renderNamespacePlan(plan: NamespacePlan): string {
   const out = [`Namespace ${plan.namespace}: ${plan.state.summary}${plan.blocked ? "  [BLOCKED]" : ""}`];
   for (const b of plan.blockers) out.push(`  blocker ${b.code}: ${b.kind}/${b.name}: ${b.message}`);
+  out.push(...renderTranslationSummary(plan));
   if (!plan.blocked && plan.steps.length > 0) {
     const w = plan.waypoint;
     out.push(
@@ -47,9 +81,20 @@ export function renderNamespacePlan(plan: NamespacePlan): string {
         out.push(`  ${title}:`, ...list.map((d) => `    ${d.ref.kind}/${d.ref.name}: ${d.reason}`));
     }
   }
+  if (plan.observability) out.push(...renderObservability(plan.observability));
   return out.join("\n");
 }
 
 export function renderPlanText(plan: Plan): string {
-  return `${plan.namespaces.map(renderNamespacePlan).join("\n\n")}\n`;
+  const documents = plan.observability?.documents ?? [];
+  const rewrite =
+    documents.length === 0
+      ? ""
+      : `\n\nDashboards and rules to rewrite (ambient-migrate observability --mode during before step 1, --mode after once every namespace is ambient):\n${documents
+          .map(
+            (d) =>
+              `  ${d.source}${d.origin ? ` (${d.origin})` : ""}: ${d.rewritten} quer(ies) rewritten, ${d.flagged} to check by hand`,
+          )
+          .join("\n")}`;
+  return `${plan.namespaces.map(renderNamespacePlan).join("\n\n")}${rewrite}\n`;
 }

@@ -9,16 +9,42 @@ import { renderPlanText } from "../../plan/render-text.js";
 import { globalOptions, loadMesh, note } from "../context.js";
 import { structured } from "../output.js";
 
+interface PlanFlags {
+  failOnBlocked?: boolean;
+  acceptTranslationLosses?: boolean;
+  bypassDeny?: boolean;
+  rootNamespace: string;
+}
+
 export function planCommand(): Command {
   return new Command("plan")
     .description("plan each namespace's six migration steps: changes, checks, kubectl lines and rollback")
     .option("--fail-on-blocked", "exit with code 3 when any selected namespace is blocked")
-    .addHelpText("after", "\nThe JSON/YAML schema is documented in docs/plan-schema.md.")
-    .action(async (options: { failOnBlocked?: boolean }, command: Command) => {
+    .option(
+      "--accept-translation-losses",
+      "migrate a namespace even when some VirtualService or policy cannot be translated faithfully; those sources are kept, and what their translation loses is not done after migration",
+    )
+    .option(
+      "--bypass-deny",
+      "apply, at the end of step 4, DENY policies so that only the waypoint (and callers still on sidecars) reach pods with L7 policies",
+    )
+    .option("--root-namespace <ns>", "Istio's root namespace", "istio-system")
+    .addHelpText(
+      "after",
+      `
+Step 1 first applies the translated objects (see ambient-migrate translate). A namespace where some
+source cannot be translated faithfully is blocked unless --accept-translation-losses.
+The JSON/YAML schema is documented in docs/plan-schema.md.`,
+    )
+    .action(async (options: PlanFlags, command: Command) => {
       const global = globalOptions(command);
       const loaded = await loadMesh(global);
       note(loaded.summary);
-      const plan = buildPlan(loaded.inventory, assess(loaded.inventory, loaded.namespaces));
+      const plan = buildPlan(loaded.inventory, assess(loaded.inventory, loaded.namespaces), {
+        acceptTranslationLosses: options.acceptTranslationLosses === true,
+        bypassDeny: options.bypassDeny === true,
+        rootNamespace: options.rootNamespace,
+      });
       process.stdout.write(
         global.output === "table" ? renderPlanText(plan) : structured(plan, global.output),
       );

@@ -1,24 +1,36 @@
 import { describe, expect, it } from "vitest";
 import { assess } from "../../../src/assess/assess.js";
 import { readManifests } from "../../../src/inventory/from-files.js";
-import { buildPlan } from "../../../src/plan/build.js";
+import { buildPlan, type PlanOptions } from "../../../src/plan/build.js";
 import type { Change, NamespacePlan } from "../../../src/plan/model.js";
 import { changeCommands, gateVerify } from "../../../src/plan/render-kubectl.js";
 import { EXAMPLE, fixture, inventoryOf, namespaceYaml } from "../assess/helpers.js";
 
-function planOf(yaml: string, defaultNamespace = "app"): NamespacePlan[] {
+function planOf(yaml: string, defaultNamespace = "app", options: PlanOptions = {}): NamespacePlan[] {
   const inventory = inventoryOf(yaml, defaultNamespace);
-  return buildPlan(inventory, assess(inventory, inventory.namespaceNames())).namespaces;
+  return buildPlan(inventory, assess(inventory, inventory.namespaceNames()), options).namespaces;
 }
 
-function examplePlan(): Map<string, NamespacePlan> {
+/** bookinfo's ratings VirtualService injects faults, which HTTPRoute cannot: accepted here. */
+function examplePlan(options: PlanOptions = { acceptTranslationLosses: true }): Map<string, NamespacePlan> {
   const { inventory } = readManifests([EXAMPLE]);
-  const plan = buildPlan(inventory, assess(inventory, inventory.namespaceNames()));
+  const plan = buildPlan(inventory, assess(inventory, inventory.namespaceNames()), options);
   return new Map(plan.namespaces.map((n) => [n.namespace, n]));
 }
 
 const step = (plan: NamespacePlan | undefined, n: number) => plan?.steps.find((s) => s.step === n);
 const SIDECAR_NS = namespaceYaml("app", { "istio-injection": "enabled" });
+/** Bookinfo's Services (and workloads), which the translation needs for subsets and targetRefs. */
+const BOOKINFO = fixture("bookinfo/platform/bookinfo.yaml");
+const service = (name: string) => `apiVersion: v1
+kind: Service
+metadata:
+  name: ${name}
+spec:
+  selector: {app: ${name}}
+  ports: [{name: http, port: 80}]
+---
+`;
 const deployment = (name: string) => `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -52,19 +64,27 @@ describe("plan for the example mesh", () => {
 
   it("creates bookinfo's waypoint, waits for it, then points the namespace at it (step 1)", () => {
     const s1 = step(plans.get("bookinfo"), 1);
-    expect(s1?.changes.map((c) => c.type)).toEqual(["apply", "label"]);
-    const apply = s1?.changes[0] as Extract<Change, { type: "apply" }>;
+    const translated = plans.get("bookinfo")?.applyBeforeStep1.length ?? 0;
+    expect(translated).toBe(13);
+    expect(s1?.changes.slice(translated).map((c) => c.type)).toEqual(["apply", "label"]);
+    const apply = s1?.changes[translated] as Extract<Change, { type: "apply" }>;
     expect(apply.object.spec).toEqual({
       gatewayClassName: "istio-waypoint",
       listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }],
     });
     expect(apply.object.metadata.labels).toEqual({ "istio.io/waypoint-for": "service" });
     expect(apply.waitFor).toEqual({ type: "waypoint-programmed", namespace: "bookinfo", name: "waypoint" });
-    expect(s1?.changes[1]).toMatchObject({ key: "istio.io/use-waypoint", value: "waypoint", previous: null });
-    expect(s1?.rollback).toEqual([
+    expect(s1?.changes[translated + 1]).toMatchObject({
+      key: "istio.io/use-waypoint",
+      value: "waypoint",
+      previous: null,
+    });
+    expect(s1?.rollback.slice(0, 3)).toEqual([
       "kubectl label namespace bookinfo istio.io/use-waypoint-",
       "kubectl delete gateways.gateway.networking.k8s.io waypoint -n bookinfo",
+      "kubectl delete authorizationpolicies.security.istio.io productpage-viewer-waypoint -n bookinfo",
     ]);
+    expect(s1?.rollback).toHaveLength(2 + translated);
   });
 
   it("labels ambient (step 2), removes the exact injection label (step 3) and restores it on rollback", () => {
@@ -112,29 +132,33 @@ describe("plan for the example mesh", () => {
       "AuthorizationPolicy/productpage-viewer",
       "DestinationRule/details",
       "DestinationRule/productpage",
-      "DestinationRule/ratings",
       "DestinationRule/reviews",
-      "VirtualService/ratings",
       "VirtualService/reviews",
     ]);
-    expect(bookinfo?.keep.map((d) => `${d.ref.kind}/${d.ref.name}`).sort()).toEqual([
-      "AuthorizationPolicy/details-port",
-      "AuthorizationPolicy/reviews-from-productpage",
-      "PeerAuthentication/default",
-      "VirtualService/bookinfo",
+    // ratings injects faults: its translation is incomplete, so it stays, and so do the subsets it uses.
+    expect(bookinfo?.keep.map((d) => `${d.ref.kind}/${d.ref.name}: ${d.reason}`).sort()).toEqual([
+      "AuthorizationPolicy/details-port: L4 only: ztunnel enforces it correctly",
+      "AuthorizationPolicy/reviews-from-productpage: L4: ztunnel enforces it, but behind the waypoint the caller is the waypoint (see its warning)",
+      "DestinationRule/ratings: its subsets are used by VirtualService/ratings, kept",
+      "PeerAuthentication/default: STRICT mTLS: ztunnel enforces it",
+      "VirtualService/bookinfo: bound to ingress gateways only: not a mesh route",
+      "VirtualService/ratings: translation incomplete: see translate report",
     ]);
     expect(s5?.rollback).toEqual([
       "kubectl apply -f istio-config-backup-bookinfo.json  # re-creates the objects step 5 deleted",
     ]);
   });
 
-  it("validates with sidecar, redirection, ztunnel and waypoint gates (step 6)", () => {
-    expect(step(plans.get("bookinfo"), 6)?.gates.map((g) => g.type)).toEqual([
+  it("validates with sidecar, redirection, ztunnel, waypoint and acceptance gates (step 6)", () => {
+    const gates = step(plans.get("bookinfo"), 6)?.gates;
+    expect(gates?.map((g) => g.type)).toEqual([
       "no-sidecars",
       "pods-redirected",
       "ztunnel-workloads",
       "waypoint-programmed",
+      "policies-accepted",
     ]);
+    expect(gates?.at(-1)).toEqual(step(plans.get("bookinfo"), 1)?.gates.at(-1));
   });
 
   it("gives a blocked namespace its blockers and no steps, and one between steps only the steps left", () => {
@@ -181,7 +205,7 @@ spec:
   });
 
   it("uses an existing waypoint without re-creating it", () => {
-    const yaml = `${SIDECAR_NS}${L7}apiVersion: gateway.networking.k8s.io/v1
+    const yaml = `${SIDECAR_NS}${L7}${deployment("web")}${service("web")}apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata:
   name: waypoint
@@ -191,12 +215,19 @@ spec:
 `;
     const [app] = planOf(yaml);
     expect(app?.waypoint).toMatchObject({ exists: true, create: false, needed: true });
-    expect(step(app, 1)?.changes.map((c) => c.type)).toEqual(["label"]);
+    // The translated policy, then the label: the translation makes no second waypoint.
+    expect(step(app, 1)?.changes.map((c) => (c.type === "apply" ? c.object.kind : c.type))).toEqual([
+      "AuthorizationPolicy",
+      "label",
+    ]);
   });
 
   it("brings back a skipped step 1 when a needed waypoint was never activated", () => {
     const yaml =
-      namespaceYaml("app", { "istio-injection": "enabled", "istio.io/dataplane-mode": "ambient" }) + L7;
+      namespaceYaml("app", { "istio-injection": "enabled", "istio.io/dataplane-mode": "ambient" }) +
+      L7 +
+      deployment("web") +
+      service("web");
     const [app] = planOf(yaml);
     expect(app?.steps.map((s) => s.step)).toEqual([1, 3, 4, 5, 6]);
     expect(step(app, 1)?.notes[0]).toContain("step 1 was skipped before step 2");
@@ -215,7 +246,9 @@ spec:
     - destination: {host: reviews.app.svc.cluster.local, subset: v1}
 ---
 `;
-    const [app] = planOf(SIDECAR_NS + ingressVs + fixture("bookinfo/networking/destination-rule-all.yaml"));
+    const [app] = planOf(
+      SIDECAR_NS + BOOKINFO + ingressVs + fixture("bookinfo/networking/destination-rule-all.yaml"),
+    );
     expect(
       app?.keep.filter((k) => k.ref.kind === "DestinationRule").map((k) => [k.ref.name, k.reason]),
     ).toEqual([["reviews", "its subsets are used by a VirtualService that stays (ingress gateway)"]]);
@@ -223,7 +256,9 @@ spec:
   });
 
   it("keeps a DestinationRule with a traffic policy (Istio's destination-rule-reviews.yaml)", () => {
-    const [app] = planOf(SIDECAR_NS + fixture("bookinfo/networking/destination-rule-reviews.yaml"));
+    const [app] = planOf(
+      SIDECAR_NS + BOOKINFO + fixture("bookinfo/networking/destination-rule-reviews.yaml"),
+    );
     expect(app?.keep.map((k) => k.reason)).toEqual([
       "its traffic policy still applies at waypoints and gateways",
     ]);

@@ -2,14 +2,14 @@ import { describe, expect, it } from "vitest";
 import { EXAMPLE, runCli } from "../assess/helpers.js";
 
 describe("ambient-migrate plan", () => {
-  it("matches the golden JSON for the example mesh and exits 0 even with a blocked namespace", async () => {
+  it("matches the golden JSON for the example mesh and exits 0 even with blocked namespaces", async () => {
     const { code, stdout } = await runCli(["plan", "-f", EXAMPLE, "-o", "json"]);
     expect(code).toBe(0);
     const plan = JSON.parse(stdout);
     expect(
       plan.namespaces.map((n: { namespace: string; blocked: boolean }) => [n.namespace, n.blocked]),
     ).toEqual([
-      ["bookinfo", false],
+      ["bookinfo", true],
       ["bookinfo-canary", false],
       ["legacy-vms", true],
       ["orders", false],
@@ -18,9 +18,21 @@ describe("ambient-migrate plan", () => {
     await expect(stdout).toMatchFileSnapshot("golden/plan-example.json.golden");
   });
 
+  it("lists bookinfo's translated objects once losses are accepted, and the bypass DENY after step 4", async () => {
+    const args = ["plan", "-f", EXAMPLE, "-n", "bookinfo", "--accept-translation-losses", "--bypass-deny"];
+    const { code, stdout } = await runCli([...args, "-o", "json"]);
+    expect(code).toBe(0);
+    await expect(stdout).toMatchFileSnapshot("golden/plan-bookinfo-accepted.json.golden");
+    const text = (await runCli(args)).stdout;
+    expect(text).toContain("translation: 1 error(s)");
+    expect(text).toContain("After migration (observability, no change made by this plan):");
+  });
+
   it("exits 3 with --fail-on-blocked when a selected namespace is blocked", async () => {
     expect((await runCli(["plan", "-f", EXAMPLE, "--fail-on-blocked"])).code).toBe(3);
-    expect((await runCli(["plan", "-f", EXAMPLE, "-n", "bookinfo", "--fail-on-blocked"])).code).toBe(0);
+    expect((await runCli(["plan", "-f", EXAMPLE, "-n", "bookinfo-canary", "--fail-on-blocked"])).code).toBe(
+      0,
+    );
   });
 
   it("prints text a person can follow, with the exact rollback values", async () => {
