@@ -33,7 +33,7 @@ import {
   reconcileStep5,
   TRANSLATION_INCOMPLETE,
   type TranslatedConfig,
-  translatedConfig,
+  translateForPlan,
 } from "./translated.js";
 
 export type { PlanOptions } from "./translated.js";
@@ -48,6 +48,11 @@ export function buildPlan(inventory: Inventory, assessment: Assessment, options:
     if (list) list.push(f);
     else byNamespace.set(f.namespace, [f]);
   }
+  // Only a namespace that will migrate is translated (a blocked one keeps its sidecars anyway).
+  const migrating = assessment.namespaces
+    .filter((a) => !a.blocked && a.state.mode !== "ambient" && a.state.mode !== "not-meshed")
+    .map((a) => a.namespace);
+  const translated = translateForPlan(inventory, migrating, options);
   return {
     namespaces: assessment.namespaces.map((a) =>
       planNamespace(
@@ -55,6 +60,7 @@ export function buildPlan(inventory: Inventory, assessment: Assessment, options:
         a,
         [...meshFindings, ...(byNamespace.get(a.namespace) ?? [])],
         options,
+        migrating.includes(a.namespace) ? translated(a.namespace) : undefined,
       ),
     ),
     observability: { documents: documentsToRewrite(mesh) },
@@ -66,13 +72,9 @@ function planNamespace(
   a: NamespaceAssessment,
   findings: Finding[],
   options: PlanOptions,
+  translated: TranslatedConfig | undefined,
 ): NamespacePlan {
   const ns = a.namespace;
-  // Only a namespace that will migrate is translated (a blocked one keeps its sidecars anyway).
-  const translated =
-    a.blocked || a.state.mode === "ambient" || a.state.mode === "not-meshed"
-      ? undefined
-      : translatedConfig(ctx.inventory, ns, options);
   const waypoint = waypointPlan(a, translated?.waypointWanted);
   const dispositions = step5Dispositions(ctx, findings);
   const { delete: deleteInStep5, keep } = translated

@@ -7,7 +7,7 @@ import { serviceOfHost, subsetsUsedBy } from "../assess/routing.js";
 import { groupOf, K, type KnownKindKey, kindKey, lookupKind } from "../inventory/kinds.js";
 import type { Inventory, KubeObject } from "../inventory/model.js";
 import { isWaypoint } from "../mesh/waypoint.js";
-import { type ReportEntry, type TranslateOptions, translateNamespace } from "../translate/index.js";
+import { type ReportEntry, type TranslateOptions, type Translation, translate } from "../translate/index.js";
 import { SOURCE_ANNOTATION } from "../translate/meta.js";
 import { type Disposition, type ObjectRef, refOf } from "./model.js";
 
@@ -44,12 +44,38 @@ export function identityOf(ref: Pick<ObjectRef, "apiVersion" | "kind" | "namespa
   return `${groupOf(ref.apiVersion)}/${ref.kind}/${ref.namespace ?? ""}/${ref.name}`;
 }
 
-export function translatedConfig(
+/**
+ * Translates the namespaces together (the translator indexes the inventory once per call) and
+ * splits the result by namespace: each object, report entry and source belongs to one.
+ */
+export function translateForPlan(
   inventory: Inventory,
-  namespace: string,
+  namespaces: readonly string[],
   options: PlanOptions,
-): TranslatedConfig {
-  const t = translateNamespace(inventory, namespace, options);
+): (namespace: string) => TranslatedConfig {
+  const all = translate(inventory, namespaces, options);
+  const parts = new Map<string, Translation>();
+  const part = (namespace: string): Translation => {
+    const found = parts.get(namespace);
+    if (found) return found;
+    const fresh: Translation = { objects: [], afterRestart: [], replaces: [], report: [] };
+    parts.set(namespace, fresh);
+    return fresh;
+  };
+  for (const o of all.objects) {
+    // A waypoint belongs to the plan of the namespace whose source needs it (it may live elsewhere).
+    const neededBy = isWaypoint(o) ? o.metadata.annotations?.[NEEDED_BY]?.split("/")[1] : undefined;
+    part(neededBy ?? o.metadata.namespace ?? "").objects.push(o);
+  }
+  for (const o of all.afterRestart) part(o.metadata.namespace ?? "").afterRestart.push(o);
+  for (const o of all.replaces) part(o.metadata.namespace ?? "").replaces.push(o);
+  for (const e of all.report) part(e.source.namespace).report.push(e);
+  return (namespace) => translatedConfig(inventory, namespace, part(namespace));
+}
+
+const NEEDED_BY = "ambient-migrate/needed-by";
+
+function translatedConfig(inventory: Inventory, namespace: string, t: Translation): TranslatedConfig {
   const waypoints = t.objects.filter((o) => o.kind === "Gateway" && isWaypoint(o));
   const report = t.report.filter((e) => e.level !== "info");
   const incomplete = new Set(
@@ -58,7 +84,7 @@ export function translatedConfig(
       .map((e) => `${e.source.kind}/${e.source.namespace}/${e.source.name}`),
   );
   const waypointWanted = waypoints.find((w) => w.metadata.namespace === namespace)?.metadata.annotations?.[
-    "ambient-migrate/needed-by"
+    NEEDED_BY
   ];
   return {
     beforeStep1: t.objects.filter((o) => !waypoints.includes(o)).flatMap((o) => planned(inventory, o)),
