@@ -45,6 +45,7 @@ export class Inventory {
   private readonly byKindNs = new Map<string, InventoryEntry[]>();
   /** Objects of kinds the migration does not read, counted by "Kind.group". */
   readonly skipped = new Map<string, number>();
+  private readonly firstByName = new Map<string, Map<string, KubeObject>>();
 
   constructor(readonly source: InventorySource) {}
 
@@ -56,6 +57,7 @@ export class Inventory {
       this.skipped.set(key, (this.skipped.get(key) ?? 0) + 1);
       return false;
     }
+    this.firstByName.delete(key);
     const entry: InventoryEntry = origin ? { object, origin } : { object };
     push(this.byKind, key, entry);
     if (info.namespaced) push(this.byKindNs, `${key}\0${object.metadata.namespace ?? ""}`, entry);
@@ -75,8 +77,18 @@ export class Inventory {
   }
 
   get(kind: KnownKindKey, namespace: string | undefined, name: string): KubeObject | undefined {
-    const pool = namespace === undefined ? this.list(kind) : this.inNamespace(kind, namespace);
-    return pool.find((o) => o.metadata.name === name);
+    if (namespace !== undefined)
+      return this.byKindNs.get(`${kind}\0${namespace}`)?.find((e) => e.object.metadata.name === name)?.object;
+    // Performance: cluster-wide lookups (a Namespace for each of thousands of namespaces) were
+    // a scan of the whole kind each; an index by name, first object first, rebuilt after add().
+    let index = this.firstByName.get(kind);
+    if (!index) {
+      index = new Map();
+      for (const { object } of this.entries(kind))
+        if (!index.has(object.metadata.name)) index.set(object.metadata.name, object);
+      this.firstByName.set(kind, index);
+    }
+    return index.get(name);
   }
 
   originOf(object: KubeObject): Origin | undefined {
