@@ -134,7 +134,10 @@ function addValue(
     problems.push(`${where}: ${kind} has no metadata.name`);
     return;
   }
-  const object = { ...obj, apiVersion, kind } as KubeObject;
+  // Items of typed lists get the list's apiVersion and kind; other objects are kept, not copied.
+  const object = (
+    obj.apiVersion === apiVersion && obj.kind === kind ? obj : { ...obj, apiVersion, kind }
+  ) as KubeObject;
   const info = lookupKind(apiVersion, kind);
   if (info?.namespaced && !object.metadata.namespace) {
     object.metadata = { ...object.metadata, namespace: options.defaultNamespace ?? "default" };
