@@ -2,8 +2,10 @@
 import type { Command } from "commander";
 import { assessCommand } from "./assess.js";
 import { backupCommand } from "./backup.js";
+import { migrateCommand } from "./migrate.js";
 import { observabilityCommand } from "./observability.js";
 import { planCommand } from "./plan.js";
+import { rollbackCommand } from "./rollback.js";
 import { statusCommand } from "./status.js";
 import { translateCommand } from "./translate.js";
 
@@ -13,5 +15,7 @@ export const commands: (() => Command)[] = [
   statusCommand,
   translateCommand,
   backupCommand,
+  migrateCommand,
+  rollbackCommand,
   observabilityCommand,
 ];

@@ -1,0 +1,222 @@
+// Rollback from the journal: the seed's rollback table made exact. Every recorded change after
+// the target step is undone in reverse order with the value it really replaced (e.g.
+// istio.io/rev=1-27, not the page's istio-injection=enabled); the workloads the run restarted are
+// restarted last, once the injection label is back, and their pods must show sidecars again.
+
+import { readFileSync } from "node:fs";
+import { identity, readBackup } from "../backup/backup.js";
+import { restorePlan } from "../backup/restore.js";
+import type { ClusterPort } from "../cluster/port.js";
+import { AmbientMigrateError, ExitCode } from "../errors.js";
+import { K, kindInfo } from "../inventory/kinds.js";
+import { annotationsOf, type KubeObject } from "../inventory/model.js";
+import { sidecarFacts } from "../mesh/sidecar.js";
+import { type Change, type ObjectRef, refOf } from "../plan/model.js";
+import { changeRollback } from "../plan/render-kubectl.js";
+import { type GateContext, observeGate, podOwnedBy } from "./gates.js";
+import { type ChangeEntry, type Journal, readJournal, writeJournal } from "./journal.js";
+import { NamespaceLock } from "./lock.js";
+import { freshRestartStamp } from "./restart.js";
+
+export interface RollbackOptions {
+  /** Undo the steps after this one (0: everything). */
+  toStep: number;
+  overwrite: boolean;
+  timeoutMs: number;
+  holder: string;
+  signal: AbortSignal;
+  out: (line: string) => void;
+  progress: (line: string) => void;
+  ztunnelIntervalMs?: number;
+}
+
+export interface RollbackResult {
+  toStep: number;
+  undone: number;
+  /** Backed-up objects left alone because a newer object of that name exists. */
+  skipped: string[];
+}
+
+const RESTART_STEP = 4;
+const INJECTION_STEP = 3;
+
+function plannedChange(journal: Journal, id: string): Change | undefined {
+  const [step, index] = id.split(".").map(Number);
+  return journal.steps.find((s) => s.step === step)?.changes[(index ?? 0) - 1];
+}
+
+/** Pods renewed without injection only get sidecars back with the injection label: undo step 3 too. */
+export function effectiveTarget(journal: Journal, toStep: number): number {
+  const restarts = journal.changes.some((c) => c.type === "restart" && c.step > toStep);
+  return restarts && toStep >= INJECTION_STEP ? INJECTION_STEP - 1 : toStep;
+}
+
+export async function rollbackNamespace(
+  port: ClusterPort,
+  namespace: string,
+  options: RollbackOptions,
+): Promise<RollbackResult> {
+  const lock = await NamespaceLock.acquire(port, namespace, options.holder);
+  lock.keepRenewed(() => undefined);
+  try {
+    const journal = await readJournal(port, namespace);
+    if (!journal)
+      throw new AmbientMigrateError(
+        `namespace ${namespace} has no ambient-migrate journal: nothing recorded to roll back`,
+        ExitCode.notFound,
+        "rollback undoes what `ambient-migrate migrate` recorded; undo other changes by hand (see `ambient-migrate plan`)",
+      );
+    const toStep = effectiveTarget(journal, options.toStep);
+    if (toStep !== options.toStep)
+      options.progress(
+        `step ${RESTART_STEP} restarted pods: step ${INJECTION_STEP} is undone too so that they get their sidecars back`,
+      );
+    const undo = journal.changes.filter((c) => c.step > toStep);
+    const result: RollbackResult = { toStep, undone: 0, skipped: [] };
+    const ordered = [
+      ...undo.filter((c) => c.type !== "restart").reverse(),
+      ...undo.filter((c) => c.type === "restart"),
+    ];
+    const restarted: ObjectRef[] = [];
+    for (const entry of ordered) {
+      if (options.signal.aborted)
+        throw new AmbientMigrateError(
+          `rollback of ${namespace} interrupted; run it again to finish`,
+          ExitCode.interrupted,
+        );
+      const change = plannedChange(journal, entry.id);
+      if (!change) continue;
+      await undoChange(port, change, entry, options, result);
+      if (change.type === "restart") restarted.push(change.target);
+      journal.changes = journal.changes.filter((c) => c !== entry);
+      result.undone++;
+      await writeJournal(port, journal);
+    }
+    journal.completedSteps = journal.completedSteps.filter((s) => s <= toStep);
+    journal.gates = journal.gates.filter((g) => g.step <= toStep);
+    journal.currentStep = toStep;
+    journal.status = "rolled-back";
+    const record = { time: new Date().toISOString(), toStep, undone: ordered, verified: false };
+    journal.rollbacks.push(record);
+    await writeJournal(port, journal);
+    if (restarted.length > 0) {
+      await verifySidecarsBack(port, namespace, restarted, options);
+      record.verified = true;
+      await writeJournal(port, journal);
+    }
+    return result;
+  } finally {
+    await lock.release().catch(() => undefined);
+  }
+}
+
+async function undoChange(
+  port: ClusterPort,
+  change: Change,
+  entry: ChangeEntry,
+  options: RollbackOptions,
+  result: RollbackResult,
+): Promise<void> {
+  switch (change.type) {
+    case "label": {
+      const previous = entry.previous === undefined ? change.previous : entry.previous;
+      for (const line of changeRollback({ ...change, previous })) options.out(line);
+      await port.patchLabels(change.target, { [change.key]: previous });
+      return;
+    }
+    case "apply": {
+      const ref = refOf(change.object);
+      if (entry.existed === false) {
+        for (const line of changeRollback({ ...change, created: true })) options.out(line);
+        await port.delete(ref);
+      } else if (entry.previousObject) {
+        options.out(
+          `kubectl apply --server-side --force-conflicts -f -  # ${ref.kind}/${ref.name} as it was`,
+        );
+        await port.apply(entry.previousObject, { force: true });
+      }
+      return;
+    }
+    case "backup":
+      return;
+    case "delete": {
+      const file = entry.backupFile ?? change.backupFile;
+      const wanted = identity({
+        apiVersion: change.target.apiVersion,
+        kind: change.target.kind,
+        metadata: { name: change.target.name, namespace: change.target.namespace },
+      });
+      const saved = readBackup(readFileSync(file, "utf8"), file).filter((o) => identity(o) === wanted);
+      const current = await port.get(change.target);
+      for (const item of restorePlan(saved, current ? [current] : [], { overwrite: options.overwrite })) {
+        if (item.action === "create" || item.action === "overwrite") {
+          options.out(`kubectl apply --server-side -f ${file}  # ${item.id} (${item.action})`);
+          await port.apply(item.object, { force: true });
+        } else if (item.action === "skip") {
+          options.progress(
+            `  left alone: ${item.id} exists and differs from the backup (${item.differences.join(", ")}); --overwrite restores it`,
+          );
+          result.skipped.push(item.id);
+        }
+      }
+      return;
+    }
+    case "restart":
+      for (const line of changeRollback(change).slice(0, 1)) options.out(line);
+      if (change.method === "rollout-restart")
+        await port.restart(change.target, {
+          at: new Date(await freshRestartStamp(port, change.target, new Date())),
+        });
+      else
+        for (const name of entry.pods ?? [])
+          await port.delete({ apiVersion: "v1", kind: "Pod", namespace: change.target.namespace, name });
+      return;
+  }
+}
+
+async function verifySidecarsBack(
+  port: ClusterPort,
+  namespace: string,
+  restarted: ObjectRef[],
+  options: RollbackOptions,
+): Promise<void> {
+  const ctx: GateContext = {
+    port,
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    progress: options.progress,
+    ztunnelIntervalMs: options.ztunnelIntervalMs ?? 2000,
+  };
+  const rollouts = await observeGate({ type: "rollouts-complete", targets: restarted }, ctx);
+  if (!rollouts.passed) throw rollbackUnverified(namespace, rollouts.detail, options.timeoutMs);
+  const pending = (pods: KubeObject[]) =>
+    pods.filter(
+      (p) =>
+        podOwnedBy(p, restarted) &&
+        p.metadata.deletionTimestamp === undefined &&
+        !sidecarFacts(p.spec, annotationsOf(p)).hasSidecar,
+    );
+  const seen = await port.waitFor(kindInfo(K.Pod), namespace, (pods) => pending(pods).length === 0, {
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    onProgress: (pods) =>
+      options.progress(`  waiting: ${pending(pods).length} pod(s) still without a sidecar`),
+  });
+  if (!seen.satisfied)
+    throw rollbackUnverified(
+      namespace,
+      `pods without istio-proxy: ${pending(seen.objects)
+        .map((p) => p.metadata.name)
+        .join(", ")}`,
+      options.timeoutMs,
+    );
+  options.progress(`  passed: the restarted workloads' pods run istio-proxy again`);
+}
+
+function rollbackUnverified(namespace: string, detail: string, timeoutMs: number): AmbientMigrateError {
+  return new AmbientMigrateError(
+    `rollback of ${namespace} done, but not verified within ${Math.round(timeoutMs / 1000)}s: ${detail}`,
+    ExitCode.verificationFailed,
+    `check the injector (kubectl get mutatingwebhookconfigurations) and the pods: kubectl get pods -n ${namespace}`,
+  );
+}

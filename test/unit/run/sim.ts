@@ -1,0 +1,228 @@
+// A fake cluster with just enough control plane for the executor's gates: the injector (a
+// restart renews pods with or without a sidecar by the namespace's labels), the CNI (ambient pods
+// without a sidecar get the redirection annotation), ztunnel (its config_dump is computed from
+// the pods), and istiod programming waypoints. It counts the changes that really changed
+// something, so tests can tell a repeated change from an idempotent one.
+
+import { spawnSync } from "node:child_process";
+import { hostname } from "node:os";
+import { FakeClusterPort } from "../../../src/cluster/fake.js";
+import type {
+  ApplyOptions,
+  DeleteOptions,
+  DryRunOption,
+  LabelValues,
+  ObjectRef,
+  PatchLabelsResult,
+  PortForwardResult,
+} from "../../../src/cluster/port.js";
+import { K, kindInfo } from "../../../src/inventory/kinds.js";
+import type { KubeObject } from "../../../src/inventory/model.js";
+
+export const NS = "shop";
+
+export function namespace(labels: Record<string, string>): KubeObject {
+  return { apiVersion: "v1", kind: "Namespace", metadata: { name: NS, labels } };
+}
+
+function podOf(deploy: string, serial: number, sidecar: boolean, ambient: boolean): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: `${deploy}-rs${serial}-x`,
+      namespace: NS,
+      labels: { app: deploy },
+      annotations: {
+        ...(sidecar ? { "sidecar.istio.io/status": "{}" } : {}),
+        ...(ambient && !sidecar ? { "ambient.istio.io/redirection": "enabled" } : {}),
+      },
+      ownerReferences: [
+        { apiVersion: "apps/v1", kind: "ReplicaSet", name: `${deploy}-rs${serial}`, controller: true },
+      ],
+    },
+    spec: {
+      containers: [
+        { name: deploy },
+        ...(sidecar
+          ? [{ name: "istio-proxy", env: [{ name: "ISTIO_META_ENABLE_HBONE", value: "true" }] }]
+          : []),
+      ],
+    },
+    status: { phase: "Running", podIP: `10.0.0.${serial}` },
+  };
+}
+
+function deployment(name: string, generation: number): KubeObject {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace: NS, generation },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name }] } },
+    },
+    status: { observedGeneration: generation, replicas: 1, updatedReplicas: 1, availableReplicas: 1 },
+  };
+}
+
+export const l7Policy: KubeObject = {
+  apiVersion: "security.istio.io/v1",
+  kind: "AuthorizationPolicy",
+  metadata: { name: "web-get-only", namespace: NS },
+  spec: {
+    selector: { matchLabels: { app: "web" } },
+    action: "ALLOW",
+    rules: [{ to: [{ operation: { methods: ["GET"] } }] }],
+  },
+};
+
+const ztunnelDs: KubeObject = {
+  apiVersion: "apps/v1",
+  kind: "DaemonSet",
+  metadata: { name: "ztunnel", namespace: "istio-system", labels: { app: "ztunnel" } },
+  spec: { selector: { matchLabels: { app: "ztunnel" } } },
+};
+const ztunnelPod: KubeObject = {
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name: "ztunnel-a", namespace: "istio-system", labels: { app: "ztunnel" } },
+  spec: { containers: [{ name: "istio-proxy" }] },
+  status: { phase: "Running", conditions: [{ type: "Ready", status: "True" }] },
+};
+
+export interface Effects {
+  /** "Namespace/shop istio.io/rev" -> number of times its value really changed. */
+  labels: Map<string, number>;
+  rollouts: Map<string, number>;
+  deleted: string[];
+  created: string[];
+}
+
+export class SimCluster extends FakeClusterPort {
+  readonly effects: Effects = { labels: new Map(), rollouts: new Map(), deleted: [], created: [] };
+  /** ztunnel answers but lists nothing (a broken data plane). */
+  ztunnelBroken = false;
+  private serial = 1;
+
+  constructor(nsLabels: Record<string, string>, extra: KubeObject[] = [l7Policy]) {
+    super();
+    this.put(namespace(nsLabels));
+    this.put(ztunnelDs);
+    this.put(ztunnelPod);
+    for (const d of ["web", "db"]) {
+      this.put(deployment(d, 1));
+      this.put({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: d, namespace: NS, labels: { app: d } },
+        spec: { selector: { app: d }, ports: [{ name: "http", port: 8080 }] },
+      });
+      this.put(podOf(d, this.serial++, true, false));
+    }
+    for (const o of extra) this.put(o);
+  }
+
+  nsLabels(): Record<string, string> {
+    return this.all().find((o) => o.kind === "Namespace" && o.metadata.name === NS)?.metadata.labels ?? {};
+  }
+
+  pods(): KubeObject[] {
+    return this.all().filter((o) => o.kind === "Pod" && o.metadata.namespace === NS);
+  }
+
+  override async patchLabels(
+    ref: ObjectRef,
+    labels: LabelValues,
+    options?: DryRunOption,
+  ): Promise<PatchLabelsResult> {
+    const result = await super.patchLabels(ref, labels, options);
+    if (!options?.dryRun)
+      for (const [k, v] of Object.entries(labels))
+        if (result.previous[k] !== v) {
+          const key = `${ref.kind}/${ref.name} ${k}`;
+          this.effects.labels.set(key, (this.effects.labels.get(key) ?? 0) + 1);
+        }
+    return result;
+  }
+
+  override async apply(object: KubeObject, options: ApplyOptions = {}): Promise<KubeObject> {
+    const existed =
+      (await super.get({ ...object.metadata, apiVersion: object.apiVersion, kind: object.kind })) !==
+      undefined;
+    const stored = await super.apply(object, options);
+    if (options.dryRun || object.kind === "ConfigMap" || object.kind === "Lease") return stored;
+    if (!existed) this.effects.created.push(`${object.kind}/${object.metadata.name}`);
+    // istiod accepts targetRefs policies and routes, and programs the waypoint.
+    if (object.kind === "AuthorizationPolicy" && object.spec?.targetRefs)
+      return this.put({ ...stored, status: { conditions: [{ type: "WaypointAccepted", status: "True" }] } });
+    if (object.kind === "HTTPRoute")
+      return this.put({
+        ...stored,
+        status: { parents: [{ conditions: [{ type: "Accepted", status: "True" }] }] },
+      });
+    if (object.kind !== "Gateway") return stored;
+    // istiod programs the waypoint.
+    return this.put({
+      ...stored,
+      status: { addresses: [{ value: "10.96.0.9" }], conditions: [{ type: "Programmed", status: "True" }] },
+    });
+  }
+
+  override async delete(ref: ObjectRef, options: DeleteOptions = {}): Promise<boolean> {
+    const gone = await super.delete(ref, options);
+    if (gone && !options.dryRun && ref.kind !== "Lease" && ref.kind !== "Pod")
+      this.effects.deleted.push(`${ref.kind}/${ref.name}`);
+    return gone;
+  }
+
+  override async restart(ref: ObjectRef, options: DryRunOption & { at?: Date } = {}): Promise<KubeObject> {
+    const before = await super.get(ref);
+    const stamp = (o: KubeObject | undefined) =>
+      o?.spec?.template?.metadata?.annotations?.["kubectl.kubernetes.io/restartedAt"];
+    const after = await super.restart(ref, options);
+    if (options.dryRun || stamp(before) === stamp(after)) return after;
+    this.effects.rollouts.set(ref.name, (this.effects.rollouts.get(ref.name) ?? 0) + 1);
+    // The Deployment controller and the injector: new pods by today's namespace labels.
+    const labels = this.nsLabels();
+    const injecting = labels["istio-injection"] === "enabled" || labels["istio.io/rev"] !== undefined;
+    const ambient = labels["istio.io/dataplane-mode"] === "ambient";
+    for (const p of this.pods().filter((p) => p.metadata.labels?.app === ref.name))
+      await super.delete({ apiVersion: "v1", kind: "Pod", namespace: NS, name: p.metadata.name });
+    this.put(podOf(ref.name, this.serial++, injecting, ambient));
+    const generation = Number(after.metadata.generation ?? 1) + 1;
+    const renewed = deployment(ref.name, generation);
+    return this.put({ ...renewed, spec: after.spec });
+  }
+
+  override async portForwardGet(pod: { namespace: string; name: string }): Promise<PortForwardResult> {
+    this.calls.push({
+      verb: "create",
+      resource: "pods/portforward",
+      namespace: pod.namespace,
+      name: pod.name,
+    });
+    const ambient = this.nsLabels()["istio.io/dataplane-mode"] === "ambient";
+    const workloads =
+      this.ztunnelBroken || !ambient
+        ? []
+        : this.pods().map((p) => ({
+            uid: `Kubernetes//Pod/${NS}/${p.metadata.name}`,
+            name: p.metadata.name,
+            namespace: NS,
+            protocol: "HBONE",
+            nativeTunnel: p.spec.containers.some((c: { name: string }) => c.name === "istio-proxy"),
+            status: "Healthy",
+          }));
+    return { status: 200, body: JSON.stringify({ workloads, services: [] }), via: "port-forward" };
+  }
+}
+
+/** A holder identity of a process of this host that has exited: its lock may be taken over. */
+export function deadHolder(): string {
+  const child = spawnSync(process.execPath, ["-e", "0"]);
+  return `${hostname()}-${child.pid}-dead00`;
+}
+
+export const podKind = kindInfo(K.Pod);
