@@ -159,17 +159,15 @@ function timeCli(argv: string[]): Promise<Run> {
       const ms = performance.now() - started;
       const rss = Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? Number.NaN) / 1024;
       // assess exits non-zero when it finds blockers; the JSON on stdout is what counts.
-      let parsed: { namespaces?: unknown[] | number };
+      let parsed: { namespaces?: unknown[]; summary?: { namespaces?: number } };
       try {
         parsed = JSON.parse(Buffer.concat(stdout).toString());
       } catch {
         reject(new Error(`ambient-migrate ${argv.join(" ")} exited ${code}: ${stderr}`));
         return;
       }
-      // status lists its namespaces; assess counts them.
-      const namespaces = Array.isArray(parsed.namespaces)
-        ? parsed.namespaces.length
-        : (parsed.namespaces ?? 0);
+      // status lists its namespaces; assess counts them in its summary.
+      const namespaces = parsed.namespaces?.length ?? parsed.summary?.namespaces ?? 0;
       resolve({ ms, maxRssMb: rss, namespaces });
     });
   });
