@@ -20,6 +20,7 @@ interface MigrateFlags {
   timeout: string;
   backupDir: string;
   patchForcedInjection?: boolean;
+  acceptTranslationLosses?: boolean;
 }
 
 export function migrateCommand(): Command {
@@ -36,6 +37,10 @@ export function migrateCommand(): Command {
     )
     .option("--timeout <duration>", "how long each verification gate may take", DEFAULT_GATE_TIMEOUT)
     .option("--backup-dir <dir>", "where step 5 writes its backup", "ambient-migrate-backup")
+    .option(
+      "--accept-translation-losses",
+      "migrate even where the translation cannot carry everything over (as `plan --accept-translation-losses`)",
+    )
     .option(
       "--patch-forced-injection",
       "also patch pod templates that force injection on their own (not implemented yet: reported only)",
@@ -58,7 +63,9 @@ export function migrateCommand(): Command {
       const port = await clusterPortFor(options);
       const inventory = await readCluster(port, { note });
       const namespaces = selectNamespaces(inventory, options);
-      const plan = buildPlan(inventory, assess(inventory, namespaces));
+      const plan = buildPlan(inventory, assess(inventory, namespaces), {
+        acceptTranslationLosses: flags.acceptTranslationLosses === true,
+      });
       // Blockers stop the whole run before any namespace is touched.
       if (plan.namespaces.some((p) => p.blocked)) throw blockedError(plan.namespaces);
       const toStdout = options.output === "table" ? (l: string) => process.stdout.write(`${l}\n`) : note;

@@ -8,6 +8,7 @@ import { annotationsOf, type Inventory, type KubeObject } from "../../inventory/
 import { A, L } from "../../mesh/labels.js";
 import type { NamespaceMode } from "../../mesh/namespace-state.js";
 import { sidecarFacts } from "../../mesh/sidecar.js";
+import { JOURNAL_NAME, journalFromConfigMap, journalSummary } from "../../run/journal.js";
 import { globalOptions, loadMesh, note } from "../context.js";
 import { structured, table } from "../output.js";
 
@@ -40,6 +41,13 @@ function waypointOf(ctx: NamespaceContext): string {
   return `${where} (${programmed(gateway) ? "programmed" : "not programmed"})`;
 }
 
+/** The migration journal's word on the namespace (failed at step k, at step k, migrated), if any. */
+function journalState(inventory: Inventory, namespace: string): string | undefined {
+  const cm = inventory.inNamespace(K.ConfigMap, namespace).find((c) => c.metadata.name === JOURNAL_NAME);
+  const journal = journalFromConfigMap(cm);
+  return journal ? journalSummary(journal) : undefined;
+}
+
 export function namespaceStatuses(inventory: Inventory, namespaces: readonly string[]): NamespaceStatus[] {
   const mesh = new MeshContext(inventory);
   return namespaces.map((namespace) => {
@@ -49,7 +57,7 @@ export function namespaceStatuses(inventory: Inventory, namespaces: readonly str
     return {
       namespace,
       mode: state.mode,
-      state: state.summary,
+      state: journalState(inventory, namespace) ?? state.summary,
       injection: injectionOf(ctx),
       dataplane: ctx.labels[L.dataplaneMode] ?? "-",
       waypoint: waypointOf(ctx),
