@@ -197,6 +197,24 @@ describe("migrate", () => {
 describe("rollback", () => {
   it("after step 5 restores labels, sidecars and Istio objects as they were", async () => {
     const ns = await sampleNamespace("rb-rev", { "istio.io/rev": "1-27" }, "ratings");
+    // An L7 selector policy: step 1 creates a waypoint and its translation, step 5 deletes it.
+    await apply(
+      `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: ratings-get-only
+spec:
+  selector:
+    matchLabels:
+      app: ratings
+  action: ALLOW
+  rules:
+  - to:
+    - operation:
+        methods: ["GET"]
+`,
+      ns,
+    );
     const istioKinds = "authorizationpolicies.security.istio.io,peerauthentications.security.istio.io";
     const objectsBefore = (await kubectlJson<List>(["get", istioKinds, "-n", ns])).items.map(
       stripServerFields,
@@ -206,6 +224,10 @@ describe("rollback", () => {
 
     const m = await cli(migrateArgs(ns));
     expect(m.code, m.stderr).toBe(0);
+    expect(m.stdout).toContain(
+      `kubectl delete authorizationpolicies.security.istio.io ratings-get-only -n ${ns}`,
+    );
+    await kubectl(["get", "gateways.gateway.networking.k8s.io", "waypoint", "-n", ns]);
     const r = await cli(["rollback", ns, "--yes", "--timeout", "120s"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`kubectl label namespace ${ns} istio.io/rev=1-27 --overwrite`);
@@ -215,6 +237,9 @@ describe("rollback", () => {
     expect(after.map(containerNames)).toEqual(containersBefore);
     expect((await kubectlJson<List>(["get", istioKinds, "-n", ns])).items.map(stripServerFields)).toEqual(
       objectsBefore,
+    );
+    expect((await kubectlJson<List>(["get", "gateways.gateway.networking.k8s.io", "-n", ns])).items).toEqual(
+      [],
     );
     expect((await journal(ns)).status).toBe("rolled-back");
     const status = await cli(["status", "-n", ns]);
