@@ -26,7 +26,7 @@ interface MigrateFlags {
 export function migrateCommand(): Command {
   return new Command("migrate")
     .description(
-      "migrate namespaces to ambient mode on the live cluster: the six steps of the plan, each change\n" +
+      "migrate namespaces to ambient mode on the live cluster: the six steps of the plan, each change " +
         "journalled in the namespace and each step verified before the next; resumable and reversible",
     )
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
