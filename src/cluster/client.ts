@@ -5,6 +5,7 @@ import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { groupOf, type KindInfo, lookupKind } from "../inventory/kinds.js";
 import type { KubeObject } from "../inventory/model.js";
 import { httpError, isNetworkError, isStatus, networkError, type RequestDescription } from "./errors.js";
+import { FIELD_MANAGER } from "./field-manager.js";
 import { getRequest, parseResponse } from "./http1.js";
 import {
   type ApplyOptions,
@@ -30,7 +31,6 @@ import {
 import type { HttpRequest, Transport } from "./transport.js";
 import { type RawWatchEvent, runWatch } from "./watch.js";
 
-export const FIELD_MANAGER = "ambient-migrate";
 const DEFAULT_PAGE_SIZE = 500;
 const PORT_FORWARD_TIMEOUT_MS = 20_000;
 

@@ -4,6 +4,7 @@
 // what the executor does.
 
 import { toYaml } from "../cli/output.js";
+import { FIELD_MANAGER } from "../cluster/field-manager.js";
 import { lookupKind } from "../inventory/kinds.js";
 import { L } from "../mesh/labels.js";
 import { type Change, type Gate, type ObjectRef, refOf, type Step } from "./model.js";
@@ -49,7 +50,7 @@ export function changeCommands(change: Change): string[] {
     case "apply":
       return [
         ...(change.waitBefore ? gateVerify(change.waitBefore) : []),
-        `kubectl apply --server-side -f - <<'EOF'\n${toYaml(change.object).trimEnd()}\nEOF`,
+        `kubectl apply --server-side --field-manager=${FIELD_MANAGER} -f - <<'EOF'\n${toYaml(change.object).trimEnd()}\nEOF`,
         ...(change.waitFor ? gateVerify(change.waitFor) : []),
       ];
     case "backup": {
