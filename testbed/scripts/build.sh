@@ -10,14 +10,15 @@ source ./versions.env
 cache_root="${AMBIENT_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ambient-migrate/testbed}"
 # Upstream binaries are keyed by the pinned versions only; the testbed's own small commands
 # (etcd's main, the node-agent stand-ins) are rebuilt incrementally on every call.
-key="$(cat versions.env go.mod go.sum | sha256sum | cut -c1-16)"
+# The data files are rewritten on every call, so versions used only for data stay out of the key.
+key="$(grep -v '^PROMETHEUS_OPERATOR_VERSION=' versions.env | cat - go.mod go.sum | sha256sum | cut -c1-16)"
 out="$cache_root/$key"
 bin="$out/bin"
 components=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok pilot-discovery istioctl testbed-cni testbed-ztunnel)
 export GOFLAGS="${GOFLAGS:-} -mod=mod"
 export CGO_ENABLED=0
 
-# Data the testbed needs from the same module graph: Gateway API CRDs and kwok's stages.
+# Data the testbed needs: Gateway API CRDs and kwok's stages (same module graph), monitoring CRDs.
 prepare_data() {
   local gwdir kwokdir
   gwdir="$(go list -m -f '{{.Dir}}' sigs.k8s.io/gateway-api)"
@@ -27,7 +28,21 @@ prepare_data() {
   for f in "$gwdir"/config/crd/experimental/gateway.networking*.yaml; do echo "---"; cat "$f"; done \
     > "$out/data/gateway-api-crds.yaml"
   cp -r "$kwokdir/kustomize/stage" "$out/data/kwok-stage"
+  monitoring_crds > "$out/data/monitoring-crds.yaml"
   chmod -R u+w "$out/data"
+}
+
+# prometheus-operator's CRDs (monitoring.coreos.com), downloaded from the Go module proxy outside
+# the testbed's module: adding it to go.mod would change the build cache key.
+monitoring_crds() {
+  local podir
+  podir="$(cd / && GOFLAGS= GOWORK=off go mod download -json \
+    "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" |
+    sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  [[ -n "$podir" ]] || { echo "testbed: cannot download prometheus-operator $PROMETHEUS_OPERATOR_VERSION" >&2; return 1; }
+  for kind in podmonitors servicemonitors prometheusrules prometheuses; do
+    echo "---"; sed '/^---$/d' "$podir/example/prometheus-operator-crd/monitoring.coreos.com_$kind.yaml"
+  done
 }
 
 build_own() {

@@ -142,6 +142,7 @@ kubectl wait --for=condition=Ready node --all --timeout=60s >/dev/null
 # --- Gateway API CRDs and Istio (ambient profile) -----------------------------------------
 log "installing Gateway API CRDs ($GATEWAY_API_VERSION) and Istio ($ISTIO_BUILD_VERSION, ambient profile)"
 kubectl apply --server-side -f "$DATA/gateway-api-crds.yaml" >/dev/null
+kubectl apply --server-side -f "$DATA/monitoring-crds.yaml" >/dev/null # prometheus-operator's, for observability --apply
 istioctl manifest generate --set profile=ambient > "$STATE/istio.yaml"
 kubectl create namespace istio-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 # Apply CRDs first, then everything (the apply of custom resources needs their CRDs established).
