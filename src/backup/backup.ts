@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { toYaml } from "../cli/output.js";
-import type { ClusterPort } from "../cluster/port.js";
+import type { ClusterPort, ObjectRef } from "../cluster/port.js";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { mapLimited } from "../inventory/from-cluster.js";
 import { groupOf, K, type KindInfo, type KnownKindKey, kindInfo, kindKey } from "../inventory/kinds.js";
@@ -43,6 +43,8 @@ export interface BackupHeader {
   time: string;
   toolVersion: string;
   namespaces: string[];
+  /** Objects the run that took this backup creates: not in the file; delete them to undo it. */
+  creates?: string[];
 }
 
 export interface CollectedBackup {
@@ -94,6 +96,18 @@ export async function collectBackup(
   return { objects, absentKinds };
 }
 
+/** Named objects as they are now, stripped (e.g. the ConfigMaps `observability --apply` rewrites). */
+export async function collectNamed(
+  port: ClusterPort,
+  refs: readonly ObjectRef[],
+): Promise<{ objects: KubeObject[]; missing: ObjectRef[] }> {
+  const found = await mapLimited(refs, 4, (ref) => port.get(ref));
+  return {
+    objects: found.filter((o): o is KubeObject => o !== undefined).map(stripServerFields),
+    missing: refs.filter((_, i) => found[i] === undefined),
+  };
+}
+
 export function renderBackup(header: BackupHeader, objects: readonly KubeObject[]): string {
   const lines = [
     "# ambient-migrate backup: re-create with `kubectl apply -f <this file>`",
@@ -104,6 +118,9 @@ export function renderBackup(header: BackupHeader, objects: readonly KubeObject[
     `# tool: ambient-migrate ${header.toolVersion}`,
     `# namespaces: ${header.namespaces.join(", ")}`,
     `# objects: ${objects.length}`,
+    ...(header.creates?.length
+      ? [`# creates (not in this file; delete to undo): ${header.creates.join(", ")}`]
+      : []),
   ];
   return `${lines.join("\n")}\n${objects.map((o) => `---\n${toYaml(o)}`).join("")}`;
 }

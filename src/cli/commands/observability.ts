@@ -3,7 +3,15 @@
 // ambient needs, and says what changes in traces. Logic lives in src/observability/.
 
 import { Command, Option } from "commander";
+import { defaultBackupPath } from "../../backup/backup.js";
+import { describeRef } from "../../cluster/port.js";
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
+import { readCluster } from "../../inventory/from-cluster.js";
+import {
+  type ApplyDryRun,
+  applyObservabilityChanges,
+  planObservabilityApply,
+} from "../../observability/apply.js";
 import { inventoryFiles, readInputDocuments, writeOutputs } from "../../observability/inputs.js";
 import type { RewriteMode } from "../../observability/promql.js";
 import {
@@ -12,7 +20,9 @@ import {
   type ObservabilityReport,
   reportDiff,
 } from "../../observability/report.js";
-import { type GlobalOptions, globalOptions, loadMesh, note } from "../context.js";
+import { confirm } from "../../run/session.js";
+import { clusterPortFor } from "../cluster-loader.js";
+import { type GlobalOptions, globalOptions, loadMesh, note, selectNamespaces } from "../context.js";
 import { structured, table } from "../output.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -23,6 +33,10 @@ interface Options {
   mode: RewriteMode;
   outputDir?: string;
   diff?: boolean;
+  apply?: boolean;
+  yes?: boolean;
+  dryRun: ApplyDryRun;
+  backupDir: string;
 }
 
 export function observabilityCommand(): Command {
@@ -50,6 +64,20 @@ export function observabilityCommand(): Command {
     )
     .option("--output-dir <dir>", "write the rewritten files and the generated PodMonitors here")
     .option("--diff", "print a unified diff of the rewritten files instead of the report")
+    .option(
+      "--apply",
+      "live cluster: server-side apply the rewritten ConfigMaps and PrometheusRules and the generated PodMonitors, after a verified backup",
+    )
+    .option("-y, --yes", "with --apply: do not ask for confirmation (required without a terminal)")
+    .addOption(
+      new Option(
+        "--dry-run <mode>",
+        "with --apply (implied): client prints the changes; server sends them with server-side dry run",
+      )
+        .choices(["none", "client", "server"])
+        .default("none"),
+    )
+    .option("--backup-dir <dir>", "where --apply writes its backup", "ambient-migrate-backup")
     .addHelpText(
       "after",
       `
@@ -58,10 +86,16 @@ Reads PodMonitors, ServiceMonitors, PrometheusRules, dashboard ConfigMaps and wo
 
 Examples:
   ambient-migrate observability --dashboards dashboards/ --mode during --diff
-  ambient-migrate observability -f monitoring/ -f apps/ --rules alerts.yaml --output-dir out/ -n shop`,
+  ambient-migrate observability -f monitoring/ -f apps/ --rules alerts.yaml --output-dir out/ -n shop
+  ambient-migrate observability -n shop --apply --dry-run=client
+  ambient-migrate observability -n shop --apply --yes`,
     )
     .action(async (options: Options, command: Command) => {
       const global = globalOptions(command);
+      if (options.apply || options.dryRun !== "none") {
+        await applyToCluster(options, global, command.parent?.version() ?? "unknown");
+        return;
+      }
       const documents = readInputDocuments([...(options.dashboards ?? []), ...(options.rules ?? [])]);
       let mesh: Parameters<typeof buildReport>[2];
       if (wantsMesh(global) || documents.length === 0) {
@@ -86,6 +120,89 @@ Examples:
       else if (global.output === "table") process.stdout.write(renderTable(report));
       else process.stdout.write(structured(forScripts(report), global.output));
     });
+}
+
+/** --apply: the cluster's own dashboards, rules and monitors, rewritten and applied in place. */
+async function applyToCluster(options: Options, global: GlobalOptions, toolVersion: string): Promise<void> {
+  if (global.filename.length > 0 || options.dashboards || options.rules || options.diff) {
+    throw new AmbientMigrateError(
+      "--apply rewrites the cluster's own objects; it reads no files",
+      ExitCode.usage,
+      "drop -f, --dashboards, --rules and --diff, or drop --apply to rewrite files",
+    );
+  }
+  const port = await clusterPortFor(global);
+  const inventory = await readCluster(port, { note });
+  const namespaces = selectNamespaces(inventory, global);
+  const documents = clusterObjectDocuments(inventory).filter((d) =>
+    namespaces.includes(d.source.split("/")[1] ?? ""),
+  );
+  const report = buildReport(documents, options.mode, { inventory, namespaces });
+  summarise(report);
+  const changes = planObservabilityApply(report, inventory, namespaces);
+  const rows = (result: (i: number) => string) =>
+    table(
+      ["action", "object", "why", "result"],
+      changes.map((c, i) => [c.action, describeRef(c.target), c.why, result(i)]),
+    );
+  if (changes.length === 0) {
+    note("nothing to change: dashboards, rules and monitors are already as they should be");
+    process.stdout.write(
+      global.output === "table" ? rows(() => "") : structured({ changes: [] }, global.output),
+    );
+    return;
+  }
+  if (changes.some((c) => c.target.apiVersion.startsWith("monitoring.coreos.com/"))) {
+    if (!(await port.hasResource("monitoring.coreos.com", "v1", "podmonitors"))) {
+      throw new AmbientMigrateError(
+        "the cluster does not serve monitoring.coreos.com/v1 PodMonitors",
+        ExitCode.prerequisiteMissing,
+        "install prometheus-operator's CRDs, or write the monitors to files with --output-dir",
+      );
+    }
+  }
+  if (options.dryRun === "none") {
+    note(`about to change ${changes.length} object(s) on ${port.context} (${port.server}):`);
+    for (const c of changes) note(`  ${c.action} ${describeRef(c.target)}: ${c.why}`);
+    if (!(await confirm("proceed?", options.yes === true))) {
+      note("nothing changed");
+      process.exitCode = ExitCode.usage;
+      return;
+    }
+  }
+  const at = new Date();
+  const toStdout = global.output === "table" ? (t: string) => process.stdout.write(`${t}\n`) : note;
+  const run = await applyObservabilityChanges(port, changes, {
+    dryRun: options.dryRun,
+    backupPath: defaultBackupPath(
+      `observability-${namespaces.length === 1 ? namespaces[0] : "namespaces"}`,
+      at,
+      options.backupDir,
+    ),
+    header: { cluster: port.server, context: port.context, time: at.toISOString(), toolVersion, namespaces },
+    out: toStdout,
+    progress: note,
+  });
+  if (global.output === "table") {
+    process.stdout.write(rows((i) => run.applied[i]?.result ?? ""));
+    if (run.backup) process.stdout.write(`backup: ${run.backup}\n`);
+  } else {
+    process.stdout.write(
+      structured(
+        {
+          backup: run.backup ?? null,
+          changes: run.applied.map((a) => ({
+            action: a.change.action,
+            object: describeRef(a.change.target),
+            why: a.change.why,
+            result: a.result,
+            applied: a.change.body,
+          })),
+        },
+        global.output,
+      ),
+    );
+  }
 }
 
 /** A mesh is read when -f, a cluster or namespaces are named; dashboards alone need none. */
