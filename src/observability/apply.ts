@@ -11,7 +11,8 @@ import { type ClusterPort, describeRef, type ObjectRef, refOf } from "../cluster
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { K } from "../inventory/kinds.js";
 import { type Inventory, type KubeObject, labelsOf } from "../inventory/model.js";
-import type { ObservabilityReport } from "./report.js";
+import type { RewriteMode } from "./promql.js";
+import { buildReport, clusterObjectDocuments, type ObservabilityReport } from "./report.js";
 
 export type ApplyDryRun = "none" | "client" | "server";
 
@@ -26,6 +27,20 @@ export interface ObservabilityChange {
    */
   force: boolean;
   why: string;
+}
+
+/** The cluster's own dashboards and rules of the given namespaces, rewritten, and the changes that follow. */
+export function observabilityApplyPlan(
+  inventory: Inventory,
+  namespaces: readonly string[],
+  mode: RewriteMode,
+): { report: ObservabilityReport; changes: ObservabilityChange[] } {
+  const selected = new Set(namespaces);
+  const documents = clusterObjectDocuments(inventory).filter((d) =>
+    selected.has(d.source.split("/")[1] ?? ""),
+  );
+  const report = buildReport(documents, mode, { inventory, namespaces });
+  return { report, changes: planObservabilityApply(report, inventory, namespaces) };
 }
 
 /** The changes that make the cluster match the report, for objects in the given namespaces. */

@@ -10,7 +10,7 @@ import { readCluster } from "../../inventory/from-cluster.js";
 import {
   type ApplyDryRun,
   applyObservabilityChanges,
-  planObservabilityApply,
+  observabilityApplyPlan,
 } from "../../observability/apply.js";
 import { inventoryFiles, readInputDocuments, writeOutputs } from "../../observability/inputs.js";
 import type { RewriteMode } from "../../observability/promql.js";
@@ -134,12 +134,8 @@ async function applyToCluster(options: Options, global: GlobalOptions, toolVersi
   const port = await clusterPortFor(global);
   const inventory = await readCluster(port, { note });
   const namespaces = selectNamespaces(inventory, global);
-  const documents = clusterObjectDocuments(inventory).filter((d) =>
-    namespaces.includes(d.source.split("/")[1] ?? ""),
-  );
-  const report = buildReport(documents, options.mode, { inventory, namespaces });
+  const { report, changes } = observabilityApplyPlan(inventory, namespaces, options.mode);
   summarise(report);
-  const changes = planObservabilityApply(report, inventory, namespaces);
   const rows = (result: (i: number) => string) =>
     table(
       ["action", "object", "why", "result"],

@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   collectBackup,
+  collectNamed,
   defaultBackupPath,
   readBackup,
   renderBackup,
@@ -228,6 +229,31 @@ describe("collectBackup", () => {
   it("fails with exit 5 for a namespace that does not exist", async () => {
     const error = await collectBackup(new FakeClusterPort(objects), ["nope"]).catch((e) => e);
     expect(error.exitCode).toBe(ExitCode.notFound);
+  });
+});
+
+describe("collectNamed", () => {
+  it("takes the named objects as they are now, stripped, and lists those that do not exist", async () => {
+    const port = new FakeClusterPort([live]);
+    const reviews = { apiVersion: live.apiVersion, kind: live.kind, namespace: "shop", name: "reviews" };
+    const missing = { apiVersion: "v1", kind: "ConfigMap", namespace: "shop", name: "gone" };
+    const stored = (await port.get(reviews)) as KubeObject;
+    expect(await collectNamed(port, [reviews, missing])).toEqual({
+      objects: [stripServerFields(stored)],
+      missing: [missing],
+    });
+  });
+
+  it("names what the run creates in the header, outside the objects", () => {
+    const text = renderBackup(
+      { ...header, creates: ["PodMonitor.monitoring.coreos.com shop/web-metrics"] },
+      [],
+    );
+    expect(text).toContain(
+      "# creates (not in this file; delete to undo): PodMonitor.monitoring.coreos.com shop/web-metrics\n",
+    );
+    expect(readBackup(text, "b.yaml")).toEqual([]);
+    expect(renderBackup(header, [])).not.toContain("# creates");
   });
 });
 

@@ -113,3 +113,9 @@ test("-f with a dashboard ConfigMap rewrites the file it came from", async () =>
   expect(parse(rewritten).data["workload.json"]).toBe(rewriteDashboardText(dashboard, "after", "x").text);
   expect(stdout).toMatch(/ConfigMap monitoring\/istio-dashboards workload\.json/);
 });
+
+test("--apply changes the cluster's own objects: with files it is a usage error (exit 2)", async () => {
+  expect(await run(["observability", "--apply", "--yes", "-f", MESH[0] as string]), stderr).toBe(2);
+  expect(stderr).toContain("--apply rewrites the cluster's own objects; it reads no files");
+  expect(await run(["observability", "--dry-run=client", "--dashboards", DASHBOARDS])).toBe(2);
+});
