@@ -213,6 +213,27 @@ describe("observability --apply", () => {
     expect(readdirSync(dir).filter((f) => f.startsWith("observability-"))).toEqual([]);
   });
 
+  it("--dry-run=server has the apiserver and the real CRDs validate every apply, and stores nothing", async () => {
+    const r = await cli([
+      "--kubeconfig",
+      kubeconfig,
+      "observability",
+      "-n",
+      ns,
+      "--apply",
+      "--dry-run=server",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/update\s+PrometheusRule\/\S+\/istio-alerts\s.*dry run \(server\)/);
+    expect(r.stdout).toMatch(/create\s+PodMonitor\/\S+\/shop-metrics\s.*dry run \(server\)/);
+    expect((await get("prometheusrule", "istio-alerts")).spec).toEqual(
+      before.get("prometheusrule/istio-alerts")?.spec,
+    );
+    expect(
+      (await kubectl(["-n", ns, "get", "podmonitor", "shop-metrics"], { allowFail: true })).code,
+    ).not.toBe(0);
+  });
+
   it("refuses to change the cluster without a terminal or --yes (exit 2)", async () => {
     const r = await cli(["--kubeconfig", kubeconfig, "observability", "-n", ns, "--apply"]);
     expect(r.code).toBe(2);
