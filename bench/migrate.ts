@@ -6,19 +6,23 @@
 // Figures only. Target (issue 4): under 2 s per namespace added by the tool.
 //
 // Run:  npm run bench:migrate [-- --runs 1] [--kubeconfig PATH]
-// Each run uses a fresh namespace, deleted afterwards.
+// Each run uses a fresh namespace (created and deleted through the cluster port, no kubectl).
 
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { parseAllDocuments } from "yaml";
 import { assess } from "../src/assess/assess.js";
 import { connectCluster } from "../src/cluster/connect.js";
 import { readCluster } from "../src/inventory/from-cluster.js";
+import { K, kindInfo } from "../src/inventory/kinds.js";
+import type { KubeObject } from "../src/inventory/model.js";
 import { buildPlan } from "../src/plan/build.js";
+import { refOf } from "../src/plan/model.js";
 import { migrateNamespace } from "../src/run/execute.js";
+import { observeGate } from "../src/run/gates.js";
 import { newHolderIdentity } from "../src/run/lock.js";
 
 const repo = new URL("../../../..", import.meta.url).pathname; // node_modules/.cache/am-bench/bench/
@@ -29,42 +33,39 @@ const { values: args } = parseArgs({
   },
 });
 
-const testbedCache = join(repo, ".testbed/cache");
-const env = {
-  ...process.env,
-  KUBECONFIG: args.kubeconfig,
-  PATH: existsSync(testbedCache)
-    ? `${readFileSync(testbedCache, "utf8").trim()}/bin:${process.env.PATH}`
-    : process.env.PATH,
-};
-
-function kubectl(argv: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile("kubectl", argv, { env, maxBuffer: 64 * 2 ** 20 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`kubectl ${argv.join(" ")}: ${stderr || err.message}`)) : resolve(stdout),
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
+const port = connectCluster({ kubeconfig: args.kubeconfig }, () => {});
 
 /** Bookinfo's Service, ServiceAccount and Deployment of each app, from Istio's sample. */
-function bookinfoApps(apps: string[]): string {
+function bookinfoApps(apps: string[], namespace: string): KubeObject[] {
   const sample = join(repo, "../shared/fixtures/istio-upstream/bookinfo/platform/bookinfo.yaml");
-  return readFileSync(sample, "utf8")
-    .split(/^---$/m)
-    .filter((doc) =>
-      apps.some((app) => new RegExp(`(name: (bookinfo-)?${app}\\b)|(app: ${app}\\b)`).test(doc)),
-    )
-    .join("\n---\n");
+  return parseAllDocuments(readFileSync(sample, "utf8"))
+    .map((d) => d.toJS() as KubeObject | null)
+    .filter((o): o is KubeObject => o !== null)
+    .filter((o) => apps.some((app) => o.metadata.name.replace(/^bookinfo-/, "").startsWith(app)))
+    .map((o) => ({ ...o, metadata: { ...o.metadata, namespace } }));
 }
 
 async function sampleNamespace(): Promise<string> {
   const ns = `bench-migrate-${randomBytes(3).toString("hex")}`;
-  await kubectl(["create", "namespace", ns]);
-  await kubectl(["label", "namespace", ns, "istio-injection=enabled"]);
-  await kubectl(["-n", ns, "apply", "--server-side", "-f", "-"], bookinfoApps(["details", "ratings"]));
-  for (const d of ["details-v1", "ratings-v1"])
-    await kubectl(["-n", ns, "rollout", "status", `deployment/${d}`, "--timeout=120s"]);
+  await port.apply({
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: ns, labels: { "istio-injection": "enabled" } },
+  });
+  const objects = bookinfoApps(["details", "ratings"], ns);
+  for (const o of objects) await port.apply(o);
+  const deployments = objects.filter((o) => o.kind === "Deployment").map(refOf);
+  const rolledOut = await observeGate(
+    { type: "rollouts-complete", targets: deployments },
+    {
+      port,
+      timeoutMs: 120_000,
+      signal: new AbortController().signal,
+      progress: () => {},
+      ztunnelIntervalMs: 1000,
+    },
+  );
+  if (!rolledOut.passed) throw new Error(rolledOut.detail);
   return ns;
 }
 
@@ -77,7 +78,6 @@ interface Figures {
 }
 
 async function migrateOnce(ns: string): Promise<Figures> {
-  const port = connectCluster({ kubeconfig: args.kubeconfig }, () => {});
   const gates: { gate: string; ms: number }[] = [];
   let open: { gate: string; start: number } | undefined;
   const progress = (line: string) => {
@@ -119,9 +119,7 @@ async function migrateOnce(ns: string): Promise<Figures> {
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-const namespaceCount = (await kubectl(["get", "namespaces", "-o", "name"]))
-  .split("\n")
-  .filter(Boolean).length;
+const namespaceCount = (await port.list(kindInfo(K.Namespace))).items.length;
 console.log(`cluster: ${namespaceCount} namespaces (the live inventory reads all of them)`);
 for (let run = 1; run <= Number(args.runs); run++) {
   const ns = await sampleNamespace();
@@ -134,6 +132,6 @@ for (let run = 1; run <= Number(args.runs); run++) {
     console.log(`  added by the tool     ${s(f.totalMs - f.gatesMs)}`);
     console.log(`    of which inventory  ${s(f.inventoryMs)}, assess + plan ${s(f.planMs)}`);
   } finally {
-    await kubectl(["delete", "namespace", ns, "--wait=false"]);
+    await port.delete({ apiVersion: "v1", kind: "Namespace", name: ns });
   }
 }

@@ -9,16 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments, stringify } from "yaml";
-import {
-  apply,
-  bookinfoApp,
-  cli,
-  createNamespace,
-  deleteNamespaces,
-  kubeconfigPath,
-  kubectl,
-  repoRoot,
-} from "./harness.js";
+import { detailsNamespace } from "./details-sample.js";
+import { cli, deleteNamespaces, kubeconfigPath, kubectl, repoRoot } from "./harness.js";
 
 const dir = mkdtempSync(join(tmpdir(), "am-e2e-rbac-"));
 const rbacFile = join(repoRoot, "deploy/rbac/ambient-migrate.yaml");
@@ -26,39 +18,6 @@ const shipped = parseAllDocuments(readFileSync(rbacFile, "utf8")).map((d) => d.t
 /** Cluster-scoped objects this file creates besides the shipped ones; deleted afterwards. */
 const extra: string[] = [];
 const serviceAccounts: string[] = [];
-
-/** An L7 policy and a VirtualService with DestinationRule subsets: every kind of change the six steps make. */
-const sources = `
-apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata: {name: details-get}
-spec:
-  selector: {matchLabels: {app: details}}
-  action: ALLOW
-  rules: [{to: [{operation: {methods: ["GET"]}}]}]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: details}
-spec:
-  hosts: [details]
-  http: [{route: [{destination: {host: details, subset: v1}}], timeout: 5s}]
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: details}
-spec:
-  host: details
-  subsets: [{name: v1, labels: {version: v1}}]
-`;
-
-async function detailsNamespace(prefix: string): Promise<string> {
-  const ns = await createNamespace(prefix, { "istio-injection": "enabled" });
-  await apply(bookinfoApp("details"), ns);
-  await apply(sources, ns);
-  await kubectl(["-n", ns, "rollout", "status", "deployment/details-v1", "--timeout=120s"]);
-  return ns;
-}
 
 /** A kubeconfig that authenticates with a token of the ServiceAccount (kubectl create token). */
 async function kubeconfigAs(serviceAccount: string): Promise<string> {

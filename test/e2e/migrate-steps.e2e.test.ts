@@ -17,16 +17,8 @@ import type { KubeObject } from "../../src/inventory/model.js";
 import { A, L } from "../../src/mesh/labels.js";
 import { sidecarFacts } from "../../src/mesh/sidecar.js";
 import { type Journal, readJournal } from "../../src/run/journal.js";
-import {
-  apply,
-  bookinfoApp,
-  cli,
-  createNamespace,
-  deleteNamespaces,
-  kubeconfigPath,
-  kubectl,
-  repoRoot,
-} from "./harness.js";
+import { detailsNamespace } from "./details-sample.js";
+import { cli, deleteNamespaces, kubeconfigPath, kubectl, repoRoot } from "./harness.js";
 
 const backupDir = mkdtempSync(join(tmpdir(), "am-e2e-steps-"));
 const migrateArgs = (ns: string) => [
@@ -40,40 +32,7 @@ const migrateArgs = (ns: string) => [
   backupDir,
 ];
 
-/** Sources that translate without loss and give steps 1 and 5 real work: an L7 policy, a VS and its DR subsets. */
-const sources = `
-apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata: {name: details-get}
-spec:
-  selector: {matchLabels: {app: details}}
-  action: ALLOW
-  rules: [{to: [{operation: {methods: ["GET"]}}]}]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: details}
-spec:
-  hosts: [details]
-  http: [{route: [{destination: {host: details, subset: v1}}], timeout: 5s}]
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: details}
-spec:
-  host: details
-  subsets: [{name: v1, labels: {version: v1}}]
-`;
-
 let port: ClusterPort;
-
-async function detailsNamespace(prefix: string): Promise<string> {
-  const ns = await createNamespace(prefix, { "istio-injection": "enabled" });
-  await apply(bookinfoApp("details"), ns);
-  await apply(sources, ns);
-  await kubectl(["-n", ns, "rollout", "status", "deployment/details-v1", "--timeout=120s"]);
-  return ns;
-}
 
 // --- what must come back -------------------------------------------------------------------
 
