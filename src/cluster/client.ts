@@ -22,6 +22,9 @@ import {
   RESTARTED_AT,
   restartedAtValue,
   type ServerVersion,
+  type TemplateMetadataField,
+  templateMetadataOf,
+  templateMetadataPatch,
   type WaitOptions,
   type WaitResult,
   type WatchEvent,
@@ -215,24 +218,53 @@ export class ApiClusterPort implements ClusterPort {
   }
 
   async patchLabels(ref: ObjectRef, labels: LabelValues, options?: DryRunOption): Promise<PatchLabelsResult> {
+    return this.conditionalPatch(
+      ref,
+      labels,
+      (current) => current.metadata.labels ?? {},
+      (resourceVersion) => ({ metadata: { labels, resourceVersion } }),
+      options,
+    );
+  }
+
+  async patchTemplateMetadata(
+    ref: ObjectRef,
+    field: TemplateMetadataField,
+    values: LabelValues,
+    options?: DryRunOption,
+  ): Promise<PatchLabelsResult> {
+    return this.conditionalPatch(
+      ref,
+      values,
+      (current) => templateMetadataOf(current, field),
+      (resourceVersion) => templateMetadataPatch(ref.kind, field, values, resourceVersion),
+      options,
+    );
+  }
+
+  /**
+   * Reads the object, records the values before, and merge-patches under the resourceVersion
+   * read: the patch is conditional, so the previous values recorded are exact (retried on 409).
+   */
+  private async conditionalPatch(
+    ref: ObjectRef,
+    values: LabelValues,
+    read: (current: KubeObject) => Record<string, string>,
+    patch: (resourceVersion: string | undefined) => unknown,
+    options?: DryRunOption,
+  ): Promise<PatchLabelsResult> {
     const r = await this.resourceOf(ref);
     for (let attempt = 0; ; attempt++) {
       const current = await this.get(ref);
       if (!current) {
         throw new AmbientMigrateError(`${describeRef(ref)} not found`, ExitCode.notFound);
       }
-      const before = current.metadata.labels ?? {};
+      const before = read(current);
       const previous: LabelValues = Object.fromEntries(
-        Object.keys(labels).map((k) => [k, before[k] ?? null]),
+        Object.keys(values).map((k) => [k, before[k] ?? null]),
       );
       try {
-        // resourceVersion makes the patch conditional: the previous values recorded are exact.
-        const object = await this.mergePatch(
-          r,
-          ref,
-          { metadata: { labels, resourceVersion: current.metadata.resourceVersion } },
-          options,
-        );
+        const object = await this.mergePatch(r, ref, patch(current.metadata.resourceVersion), options);
         return { previous, object };
       } catch (err) {
         if (isStatus(err, 409) && attempt < 3) continue;

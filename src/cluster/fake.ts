@@ -22,9 +22,12 @@ import {
   type ObjectRef,
   type PatchLabelsResult,
   type PortForwardResult,
+  podTemplatePath,
   RESTARTED_AT,
   restartedAtValue,
   type ServerVersion,
+  type TemplateMetadataField,
+  templateMetadataOf,
   type WaitOptions,
   type WaitResult,
   type WatchEvent,
@@ -50,6 +53,20 @@ function resourceKeyOf(apiVersion: string, kind: string): string {
 function infoFor(apiVersion: string, kind: string): { plural: string; group: string } {
   const known = lookupKind(apiVersion, kind);
   return { plural: known?.plural ?? `${kind.toLowerCase()}s`, group: groupOf(apiVersion) };
+}
+
+/** A JSON merge patch of a string map: null removes a key. Returns the values before, too. */
+function mergeValues(
+  current: Record<string, string>,
+  values: LabelValues,
+): { previous: LabelValues; next: Record<string, string> } {
+  const previous: LabelValues = Object.fromEntries(Object.keys(values).map((k) => [k, current[k] ?? null]));
+  const next = { ...current };
+  for (const [k, v] of Object.entries(values)) {
+    if (v === null) delete next[k];
+    else next[k] = v;
+  }
+  return { previous, next };
 }
 
 export class FakeClusterPort implements ClusterPort {
@@ -190,14 +207,25 @@ export class FakeClusterPort implements ClusterPort {
   async patchLabels(ref: ObjectRef, labels: LabelValues, options?: DryRunOption): Promise<PatchLabelsResult> {
     this.record(this.callFor("patch", ref, options), groupOf(ref.apiVersion));
     const object = this.existing(ref);
-    const current = object.metadata.labels ?? {};
-    const previous: LabelValues = Object.fromEntries(Object.keys(labels).map((k) => [k, current[k] ?? null]));
-    const next = { ...current };
-    for (const [k, v] of Object.entries(labels)) {
-      if (v === null) delete next[k];
-      else next[k] = v;
-    }
+    const { previous, next } = mergeValues(object.metadata.labels ?? {}, labels);
     object.metadata.labels = next;
+    return { previous, object: options?.dryRun ? object : this.put(object) };
+  }
+
+  async patchTemplateMetadata(
+    ref: ObjectRef,
+    field: TemplateMetadataField,
+    values: LabelValues,
+    options?: DryRunOption,
+  ): Promise<PatchLabelsResult> {
+    this.record(this.callFor("patch", ref, options), groupOf(ref.apiVersion));
+    const object = this.existing(ref);
+    const { previous, next } = mergeValues(templateMetadataOf(object, field), values);
+    // biome-ignore lint/suspicious/noExplicitAny: raw JSON walk
+    let node: any = object;
+    for (const key of podTemplatePath(object.kind)) node = node[key] ??= {};
+    node.metadata ??= {};
+    node.metadata[field] = next;
     return { previous, object: options?.dryRun ? object : this.put(object) };
   }
 

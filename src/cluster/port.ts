@@ -54,6 +54,35 @@ export interface PatchLabelsResult {
   object: KubeObject;
 }
 
+/** Which metadata map of a pod template a patch changes. */
+export type TemplateMetadataField = "labels" | "annotations";
+
+/** Where a workload keeps its pod template: CronJobs one level down, in their job template. */
+export function podTemplatePath(kind: string): string[] {
+  return kind === "CronJob" ? ["spec", "jobTemplate", "spec", "template"] : ["spec", "template"];
+}
+
+/** The pod template's labels or annotations of a workload object ({} when absent). */
+export function templateMetadataOf(object: KubeObject, field: TemplateMetadataField): Record<string, string> {
+  // biome-ignore lint/suspicious/noExplicitAny: raw JSON walk
+  let node: any = object;
+  for (const key of podTemplatePath(object.kind)) node = node?.[key];
+  return node?.metadata?.[field] ?? {};
+}
+
+/** A merge patch that sets (or, with null, removes) keys of the pod template's labels or annotations. */
+export function templateMetadataPatch(
+  kind: string,
+  field: TemplateMetadataField,
+  values: LabelValues,
+  resourceVersion?: string,
+): Record<string, unknown> {
+  let patch: Record<string, unknown> = { metadata: { [field]: values } };
+  for (const key of [...podTemplatePath(kind)].reverse()) patch = { [key]: patch };
+  if (resourceVersion) patch.metadata = { resourceVersion };
+  return patch;
+}
+
 export interface ApplyOptions extends DryRunOption {
   /** Server-side apply field manager; "ambient-migrate" unless told otherwise. */
   fieldManager?: string;
@@ -120,6 +149,16 @@ export interface ClusterPort {
   get(ref: ObjectRef): Promise<KubeObject | undefined>;
   /** Merge-patches metadata.labels (null removes a label); returns the values before. */
   patchLabels(ref: ObjectRef, labels: LabelValues, options?: DryRunOption): Promise<PatchLabelsResult>;
+  /**
+   * Merge-patches a workload's pod template labels or annotations (null removes a key), under
+   * the resourceVersion read; returns the values before.
+   */
+  patchTemplateMetadata(
+    ref: ObjectRef,
+    field: TemplateMetadataField,
+    values: LabelValues,
+    options?: DryRunOption,
+  ): Promise<PatchLabelsResult>;
   /** Server-side apply of a whole object. */
   apply(object: KubeObject, options?: ApplyOptions): Promise<KubeObject>;
   /** Returns false when the object was already gone. */

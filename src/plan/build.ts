@@ -29,14 +29,17 @@ import { documentsToRewrite, namespaceObservability } from "./observability.js";
 import { renderStep, type StepDraft } from "./render-kubectl.js";
 import {
   type PlannedApply,
-  type PlanOptions,
   reconcileStep5,
   TRANSLATION_INCOMPLETE,
   type TranslatedConfig,
+  type PlanOptions as TranslationPlanOptions,
   translateForPlan,
 } from "./translated.js";
 
-export type { PlanOptions } from "./translated.js";
+export interface PlanOptions extends TranslationPlanOptions {
+  /** Step 3 also removes the pod template keys that make the injector select a workload on its own. */
+  patchForcedInjection?: boolean;
+}
 
 export function buildPlan(inventory: Inventory, assessment: Assessment, options: PlanOptions = {}): Plan {
   const mesh = new MeshContext(inventory);
@@ -119,7 +122,7 @@ function planNamespace(
   const drafts = [
     step1(ctx, waypoint, translated.beforeStep1, accepted),
     step2(ctx),
-    step3(ctx, findings),
+    step3(ctx, findings, options.patchForcedInjection === true),
     step4(restarts, deleteInStep5.length > 0, translated.afterRestart),
     step5(ns, deleteInStep5),
     step6(
@@ -259,18 +262,54 @@ function step2(ctx: NamespaceContext): StepDraft {
   };
 }
 
-function step3(ctx: NamespaceContext, findings: Finding[]): StepDraft {
+function step3(ctx: NamespaceContext, findings: Finding[], patchForced: boolean): StepDraft {
+  const templates = patchForced ? forcedTemplateChanges(ctx) : [];
+  const patched = (f: Finding) => templates.some((c) => c.target.kind === f.kind && c.target.name === f.name);
   return {
     step: 3,
     title: "Remove sidecar injection",
-    changes: injectionLabels(ctx.labels).map(({ label: key, value }) =>
-      label(ctx.namespace, key, null, value),
-    ),
+    changes: [
+      // The namespace first: the rollout a template patch starts brings pods without sidecars.
+      ...injectionLabels(ctx.labels).map(({ label: key, value }) => label(ctx.namespace, key, null, value)),
+      ...templates,
+    ],
     gates: [{ type: "injection-disabled", namespace: ctx.namespace }],
     notes: findings
       .filter((f) => f.code === "template-forces-injection")
-      .map((f) => `${f.message}; fix it before step 4 or it comes back with a sidecar`),
+      .map((f) =>
+        patched(f)
+          ? `${f.message}; --patch-forced-injection removes it from ${f.kind} ${f.name}'s pod template`
+          : `${f.message}; fix it before step 4 or it comes back with a sidecar`,
+      ),
   };
+}
+
+/** Controllers whose pod template the plan can patch; other pods are recreated by their owner or the user. */
+const PATCHABLE_TEMPLATES = new Set(["Deployment", "StatefulSet", "DaemonSet", "CronJob"]);
+
+/**
+ * The pod template keys that make the injector select a workload on its own (what
+ * templateForcesInjection reports): `sidecar.istio.io/inject=true` as label or annotation, and
+ * the `istio.io/rev` label. Removing them leaves injection to the namespace, which step 3 disables.
+ */
+function forcedTemplateChanges(ctx: NamespaceContext): Extract<Change, { type: "template-metadata" }>[] {
+  const out: Extract<Change, { type: "template-metadata" }>[] = [];
+  for (const { workload, sidecar } of ctx.workloads()) {
+    if (!sidecar.forcedBy || !PATCHABLE_TEMPLATES.has(workload.kind)) continue;
+    const target = refOf(workload.object);
+    // A label the workload's selector matches on must stay (the apiserver rejects the patch).
+    const selected: Record<string, string> = workload.object.spec?.selector?.matchLabels ?? {};
+    const remove = (field: "labels" | "annotations", key: string, previous: string) => {
+      if (field === "labels" && key in selected) return;
+      out.push({ type: "template-metadata", target, field, key, value: null, previous });
+    };
+    const { labels, annotations } = workload.template;
+    if (labels[L.podInject] === "true") remove("labels", L.podInject, "true");
+    if (annotations[L.podInject] === "true") remove("annotations", L.podInject, "true");
+    const revision = labels[L.revision];
+    if (revision !== undefined) remove("labels", L.revision, revision);
+  }
+  return out;
 }
 
 interface Restarts {

@@ -37,6 +37,19 @@ export type Change =
   /** Set (value) or remove (null) a label; previous is what the input showed, for rollback. */
   | { type: "label"; target: ObjectRef; key: string; value: string | null; previous: string | null }
   /**
+   * Set (value) or remove (null) a key of a workload's pod template labels or annotations
+   * (`migrate --patch-forced-injection`: the keys that make the injector select the template on
+   * its own); previous is what the input showed, for rollback.
+   */
+  | {
+      type: "template-metadata";
+      target: ObjectRef;
+      field: "labels" | "annotations";
+      key: string;
+      value: string | null;
+      previous: string | null;
+    }
+  /**
    * Server-side apply an object. `created`: it did not exist, so rollback deletes it.
    * `waitFor`: observe this gate before the next change (e.g. the waypoint is programmed
    * before the namespace is pointed at it). `waitBefore`: observe this gate before applying

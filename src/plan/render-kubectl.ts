@@ -5,6 +5,7 @@
 
 import { toYaml } from "../cli/output.js";
 import { FIELD_MANAGER } from "../cluster/field-manager.js";
+import { templateMetadataPatch } from "../cluster/port.js";
 import { lookupKind } from "../inventory/kinds.js";
 import { L } from "../mesh/labels.js";
 import { type Change, type Gate, type ObjectRef, refOf, type Step } from "./model.js";
@@ -34,6 +35,14 @@ function labelCommand(ref: ObjectRef, key: string, value: string | null): string
     : `kubectl label ${target(ref)} ${key}=${value} --overwrite`;
 }
 
+function templateMetadataCommand(
+  change: Extract<Change, { type: "template-metadata" }>,
+  value: string | null,
+): string {
+  const patch = templateMetadataPatch(change.target.kind, change.field, { [change.key]: value });
+  return `kubectl patch ${target(change.target)} --type=merge -p '${JSON.stringify(patch)}'`;
+}
+
 function selectorText(selector: Record<string, string>): string {
   return Object.entries(selector)
     .map(([k, v]) => `${k}=${v}`)
@@ -47,6 +56,8 @@ export function changeCommands(change: Change): string[] {
   switch (change.type) {
     case "label":
       return [labelCommand(change.target, change.key, change.value)];
+    case "template-metadata":
+      return [templateMetadataCommand(change, change.value)];
     case "apply":
       return [
         ...(change.waitBefore ? gateVerify(change.waitBefore) : []),
@@ -115,11 +126,13 @@ function exceptFilter(except: ObjectRef[]): string {
   return except.length === 0 ? "" : ` | grep -v ${except.map((e) => `-e '^${e.name}'`).join(" ")}`;
 }
 
-/** Undoes one change; label changes restore the value the input showed. */
+/** Undoes one change; label and template changes restore the value the input showed. */
 export function changeRollback(change: Change): string[] {
   switch (change.type) {
     case "label":
       return [labelCommand(change.target, change.key, change.previous)];
+    case "template-metadata":
+      return [templateMetadataCommand(change, change.previous)];
     case "apply":
       return change.created ? [`kubectl delete ${target(refOf(change.object))}`] : [];
     case "backup":

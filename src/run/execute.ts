@@ -8,10 +8,15 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { collectBackup, identity, readBackup, writeVerifiedBackup } from "../backup/backup.js";
 import { stripServerFields } from "../backup/strip.js";
-import type { ClusterPort } from "../cluster/port.js";
+import {
+  type ClusterPort,
+  type LabelValues,
+  type PatchLabelsResult,
+  templateMetadataOf,
+} from "../cluster/port.js";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { K, kindInfo } from "../inventory/kinds.js";
-import { labelsOf } from "../inventory/model.js";
+import { type KubeObject, labelsOf } from "../inventory/model.js";
 import { type Change, type Gate, type NamespacePlan, refOf } from "../plan/model.js";
 import { changeCommands, gateVerify } from "../plan/render-kubectl.js";
 import { describeGate, type GateContext, observeGate } from "./gates.js";
@@ -173,6 +178,33 @@ class Run {
     }
   }
 
+  /**
+   * Sets or removes one key of a string map (namespace labels, pod template metadata): skipped
+   * when it already has the value; the value replaced is journalled (the first run's, on resume).
+   */
+  private async setValue(
+    change: Extract<Change, { type: "label" | "template-metadata" }>,
+    entry: ChangeEntry,
+    resumed: boolean,
+    read: (object: KubeObject) => Record<string, string>,
+    patch: (values: LabelValues) => Promise<PatchLabelsResult>,
+    where = "",
+  ): Promise<string | undefined> {
+    const object = await this.port.get(change.target);
+    if (!object) throw new AmbientMigrateError(`${entry.target} not found`, ExitCode.notFound);
+    const current = read(object)[change.key] ?? null;
+    if (!resumed) entry.previous = current;
+    await this.save();
+    if (current === change.value)
+      return change.value === null
+        ? `${change.key} already absent${where}`
+        : `${change.key} already ${change.value}${where}`;
+    for (const line of changeCommands(change)) this.options.out(line);
+    const result = await patch({ [change.key]: change.value });
+    if (!resumed) entry.previous = result.previous[change.key] ?? null;
+    return undefined;
+  }
+
   /** Makes one change idempotently; returns why nothing was needed, if so. */
   private async perform(change: Change, entry: ChangeEntry, resumed: boolean): Promise<string | undefined> {
     const { port } = this;
@@ -180,23 +212,19 @@ class Run {
       for (const l of lines) this.options.out(l);
     };
     switch (change.type) {
-      case "label": {
-        const object = await port.get(change.target);
-        if (!object) throw new AmbientMigrateError(`${entry.target} not found`, ExitCode.notFound);
-        const current = labelsOf(object)[change.key] ?? null;
-        if (!resumed) entry.previous = current;
-        if (current === change.value) {
-          await this.save();
-          return change.value === null
-            ? `${change.key} already absent`
-            : `${change.key} already ${change.value}`;
-        }
-        await this.save();
-        print(changeCommands(change));
-        const result = await port.patchLabels(change.target, { [change.key]: change.value });
-        if (!resumed) entry.previous = result.previous[change.key] ?? null;
-        return undefined;
-      }
+      case "label":
+        return this.setValue(change, entry, resumed, labelsOf, (values) =>
+          port.patchLabels(change.target, values),
+        );
+      case "template-metadata":
+        return this.setValue(
+          change,
+          entry,
+          resumed,
+          (object) => templateMetadataOf(object, change.field),
+          (values) => port.patchTemplateMetadata(change.target, change.field, values),
+          ` in the pod template's ${change.field}`,
+        );
       case "apply": {
         const ref = refOf(change.object);
         if (!resumed) {
@@ -324,6 +352,14 @@ async function serverDryRun(port: ClusterPort, plan: NamespacePlan, options: Run
       switch (change.type) {
         case "label":
           await port.patchLabels(change.target, { [change.key]: change.value }, { dryRun: true });
+          break;
+        case "template-metadata":
+          await port.patchTemplateMetadata(
+            change.target,
+            change.field,
+            { [change.key]: change.value },
+            { dryRun: true },
+          );
           break;
         case "apply":
           await port.apply(change.object, { dryRun: true, force: true });

@@ -37,7 +37,7 @@ export interface ChangeEntry {
   doneTime?: string;
   /** Nothing to do (label already set, object already gone). */
   skipped?: string;
-  /** label: the value before this run changed it (null = absent). */
+  /** label, template-metadata: the value before this run changed it (null = absent). */
   previous?: string | null;
   /** apply: whether the object existed before, and its content then (server fields stripped). */
   existed?: boolean;

@@ -118,10 +118,14 @@ async function undoChange(
   result: RollbackResult,
 ): Promise<void> {
   switch (change.type) {
-    case "label": {
+    case "label":
+    case "template-metadata": {
+      // The value this run really replaced (journalled), else what the plan's input showed.
       const previous = entry.previous === undefined ? change.previous : entry.previous;
       for (const line of changeRollback({ ...change, previous })) options.out(line);
-      await port.patchLabels(change.target, { [change.key]: previous });
+      const values = { [change.key]: previous };
+      if (change.type === "label") await port.patchLabels(change.target, values);
+      else await port.patchTemplateMetadata(change.target, change.field, values);
       return;
     }
     case "apply": {

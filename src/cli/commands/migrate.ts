@@ -43,7 +43,7 @@ export function migrateCommand(): Command {
     )
     .option(
       "--patch-forced-injection",
-      "also patch pod templates that force injection on their own (not implemented yet: reported only)",
+      "in step 3, also remove sidecar.istio.io/inject=true and istio.io/rev from pod templates that force injection on their own (Deployments, StatefulSets, DaemonSets, CronJobs); rollback puts them back",
     )
     .action(async (flags: MigrateFlags, command: Command) => {
       const options = globalOptions(command);
@@ -53,18 +53,13 @@ export function migrateCommand(): Command {
           ExitCode.usage,
           "drop -f",
         );
-      if (flags.patchForcedInjection)
-        throw new AmbientMigrateError(
-          "--patch-forced-injection is not implemented yet",
-          ExitCode.usage,
-          "fix the pod templates named in step 3's notes by hand (sidecar.istio.io/inject, istio.io/rev), then migrate",
-        );
       const timeoutMs = parseTimeout(flags.timeout);
       const port = await clusterPortFor(options);
       const inventory = await readCluster(port, { note });
       const namespaces = selectNamespaces(inventory, options);
       const plan = buildPlan(inventory, assess(inventory, namespaces), {
         acceptTranslationLosses: flags.acceptTranslationLosses === true,
+        patchForcedInjection: flags.patchForcedInjection === true,
       });
       // Blockers stop the whole run before any namespace is touched.
       if (plan.namespaces.some((p) => p.blocked)) throw blockedError(plan.namespaces);
@@ -78,9 +73,10 @@ export function migrateCommand(): Command {
         );
         note(`about to migrate ${namespaces.length} namespace(s) on ${port.context} (${port.server}):`);
         for (const line of summary) note(line);
+        // Templates that force injection: patched with --patch-forced-injection, else they keep sidecars.
         for (const p of plan.namespaces)
-          for (const s of p.steps)
-            for (const n of s.notes) if (/forces|force/.test(n)) note(`  warning: ${n}`);
+          for (const n of p.steps.find((s) => s.step === 3)?.notes ?? [])
+            note(`  ${p.namespace} step 3: ${n}`);
         if (!(await confirm("proceed?", flags.yes === true))) {
           note("nothing changed");
           process.exitCode = ExitCode.usage;

@@ -13,6 +13,7 @@ interface PlanFlags {
   failOnBlocked?: boolean;
   acceptTranslationLosses?: boolean;
   bypassDeny?: boolean;
+  patchForcedInjection?: boolean;
   rootNamespace: string;
 }
 
@@ -27,6 +28,10 @@ export function planCommand(): Command {
     .option(
       "--bypass-deny",
       "apply, at the end of step 4, DENY policies so that only the waypoint (and callers still on sidecars) reach pods with L7 policies",
+    )
+    .option(
+      "--patch-forced-injection",
+      "step 3 also removes sidecar.istio.io/inject=true and istio.io/rev from pod templates that force injection on their own (as `migrate --patch-forced-injection`)",
     )
     .option("--root-namespace <ns>", "Istio's root namespace", "istio-system")
     .addHelpText(
@@ -43,6 +48,7 @@ The JSON/YAML schema is documented in docs/plan-schema.md.`,
       const plan = buildPlan(loaded.inventory, assess(loaded.inventory, loaded.namespaces), {
         acceptTranslationLosses: options.acceptTranslationLosses === true,
         bypassDeny: options.bypassDeny === true,
+        patchForcedInjection: options.patchForcedInjection === true,
         rootNamespace: options.rootNamespace,
       });
       process.stdout.write(

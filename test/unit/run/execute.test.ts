@@ -1,78 +1,12 @@
-import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { assess } from "../../../src/assess/assess.js";
-import type { ClusterPort } from "../../../src/cluster/port.js";
-import { AmbientMigrateError, ExitCode } from "../../../src/errors.js";
-import { readCluster } from "../../../src/inventory/from-cluster.js";
-import { buildPlan } from "../../../src/plan/build.js";
-import type { NamespacePlan } from "../../../src/plan/model.js";
-import { migrateNamespace, type RunOptions } from "../../../src/run/execute.js";
-import { JOURNAL_NAME, type Journal, journalFromConfigMap, readJournal } from "../../../src/run/journal.js";
+import { ExitCode } from "../../../src/errors.js";
+import { migrateNamespace } from "../../../src/run/execute.js";
+import { type Journal, readJournal } from "../../../src/run/journal.js";
 import { LOCK_NAME } from "../../../src/run/lock.js";
 import { rollbackNamespace } from "../../../src/run/rollback.js";
-import { deadHolder, l7Policy, NS, SimCluster } from "./sim.js";
-
-async function planFor(port: ClusterPort): Promise<NamespacePlan> {
-  const inventory = await readCluster(port);
-  const plan = buildPlan(inventory, assess(inventory, [NS])).namespaces[0];
-  if (!plan) throw new Error("no plan");
-  return plan;
-}
-
-function options(extra: Partial<RunOptions> = {}): RunOptions & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    timeoutMs: 300,
-    dryRun: "none",
-    holder: deadHolder(),
-    backupDir: mkdtempSync(join(tmpdir(), "am-run-")),
-    signal: new AbortController().signal,
-    out: (l) => lines.push(l),
-    progress: () => {},
-    toolVersion: "test",
-    ztunnelIntervalMs: 20,
-    lines,
-    ...extra,
-  };
-}
-
-async function migrate(port: ClusterPort, extra: Partial<RunOptions> = {}) {
-  return migrateNamespace(port, await planFor(port), options(extra));
-}
-
-async function failure(p: Promise<unknown>): Promise<AmbientMigrateError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AmbientMigrateError);
-  return err as AmbientMigrateError;
-}
-
-/** The port dies (as the process would) right after the first call for which `when` holds. */
-function crashing(sim: SimCluster, when: (verb: string, args: unknown[]) => boolean): ClusterPort {
-  let dead = false;
-  return new Proxy(sim, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver);
-      if (typeof value !== "function") return value;
-      return async (...args: unknown[]) => {
-        if (dead) throw new Error("crashed");
-        const result = await value.apply(target, args);
-        if (when(String(prop), args)) dead = true;
-        return result;
-      };
-    },
-  });
-}
-
-function journalWrite(args: unknown[]): Journal | undefined {
-  const object = args[0] as { kind?: string; metadata?: { name?: string } } | undefined;
-  if (object?.kind !== "ConfigMap" || object.metadata?.name !== JOURNAL_NAME) return undefined;
-  return journalFromConfigMap(object as never);
-}
+import { crashing, failure, journalWrite, migrate, options, planFor, rollbackOptions } from "./helpers.js";
+import { l7Policy, NS, SimCluster } from "./sim.js";
 
 const REV = { "istio.io/rev": "1-27" };
 
@@ -237,15 +171,7 @@ describe("rollback from the journal", () => {
           (verb, args) => verb === "apply" && journalWrite(args)?.completedSteps.includes(k as 1) === true,
         ),
       ).catch(() => undefined);
-      const result = await rollbackNamespace(sim, NS, {
-        toStep: 0,
-        overwrite: false,
-        timeoutMs: 300,
-        holder: deadHolder(),
-        signal: new AbortController().signal,
-        out: () => {},
-        progress: () => {},
-      });
+      const result = await rollbackNamespace(sim, NS, rollbackOptions());
       expect(result.toStep).toBe(0);
       expect(sim.nsLabels()).toEqual(REV);
       expect(sim.all().filter((o) => o.kind === "Gateway")).toEqual([]);
@@ -269,15 +195,7 @@ describe("rollback from the journal", () => {
   it("--to-step 3 after step 4 also re-adds the injection label, then restarts", async () => {
     const sim = new SimCluster(REV);
     await migrate(sim);
-    const result = await rollbackNamespace(sim, NS, {
-      toStep: 3,
-      overwrite: false,
-      timeoutMs: 300,
-      holder: deadHolder(),
-      signal: new AbortController().signal,
-      out: () => {},
-      progress: () => {},
-    });
+    const result = await rollbackNamespace(sim, NS, rollbackOptions({ toStep: 3 }));
     expect(result.toStep).toBe(2);
     expect(sim.nsLabels()).toEqual({
       ...REV,

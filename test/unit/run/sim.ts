@@ -18,6 +18,7 @@ import type {
 } from "../../../src/cluster/port.js";
 import { K, kindInfo } from "../../../src/inventory/kinds.js";
 import type { KubeObject } from "../../../src/inventory/model.js";
+import { wouldInject } from "../../../src/mesh/injection.js";
 
 export const NS = "shop";
 
@@ -53,7 +54,7 @@ function podOf(deploy: string, serial: number, sidecar: boolean, ambient: boolea
   };
 }
 
-function deployment(name: string, generation: number): KubeObject {
+export function deployment(name: string, generation: number): KubeObject {
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -184,9 +185,15 @@ export class SimCluster extends FakeClusterPort {
     const after = await super.restart(ref, options);
     if (options.dryRun || stamp(before) === stamp(after)) return after;
     this.effects.rollouts.set(ref.name, (this.effects.rollouts.get(ref.name) ?? 0) + 1);
-    // The Deployment controller and the injector: new pods by today's namespace labels.
+    // The Deployment controller and the injector: new pods by today's namespace labels and the
+    // pod template (which may ask for a sidecar itself).
     const labels = this.nsLabels();
-    const injecting = labels["istio-injection"] === "enabled" || labels["istio.io/rev"] !== undefined;
+    const template = after.spec?.template?.metadata ?? {};
+    const injecting = wouldInject(labels, {
+      labels: template.labels ?? {},
+      annotations: template.annotations ?? {},
+      hostNetwork: false,
+    }).inject;
     const ambient = labels["istio.io/dataplane-mode"] === "ambient";
     for (const p of this.pods().filter((p) => p.metadata.labels?.app === ref.name))
       await super.delete({ apiVersion: "v1", kind: "Pod", namespace: NS, name: p.metadata.name });
