@@ -2,11 +2,11 @@
 // status tells namespaces in different states apart, ztunnel's view agrees with istioctl's, and
 // a missing RBAC verb is named exactly (exit 7).
 
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, parseAllDocuments, stringify } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
 import { connectCluster } from "../../src/cluster/connect.js";
 import type { ClusterPort } from "../../src/cluster/port.js";
 import { capturedByZtunnel, readZtunnel } from "../../src/cluster/ztunnel.js";
@@ -19,8 +19,8 @@ import {
   cli,
   createNamespace,
   deleteNamespaces,
-  fixtures,
   istioctl,
+  kubeconfigForServiceAccount,
   kubeconfigPath,
   kubectl,
   kubectlJson,
@@ -185,30 +185,9 @@ describe("RBAC", () => {
   const dir = mkdtempSync(join(tmpdir(), "am-rbac-"));
   const rbacFile = join(repoRoot, "deploy/rbac/ambient-migrate.yaml");
 
-  /** A kubeconfig that authenticates as the ServiceAccount, against the same apiserver. */
-  async function kubeconfigFor(serviceAccount: string): Promise<string> {
-    const token = (await kubectl(["-n", "istio-system", "create", "token", serviceAccount])).stdout.trim();
-    const admin = parse(readFileSync(kubeconfigPath(), "utf8"));
-    const file = join(dir, serviceAccount);
-    writeFileSync(
-      file,
-      stringify({
-        apiVersion: "v1",
-        kind: "Config",
-        clusters: admin.clusters,
-        users: [{ name: serviceAccount, user: { token } }],
-        contexts: [
-          { name: serviceAccount, context: { cluster: admin.clusters[0].name, user: serviceAccount } },
-        ],
-        "current-context": serviceAccount,
-      }),
-    );
-    return file;
-  }
-
   it("the shipped ClusterRole is enough for status and backup", async () => {
     await kubectl(["apply", "-f", rbacFile]);
-    const kubeconfig = await kubeconfigFor("ambient-migrate");
+    const kubeconfig = await kubeconfigForServiceAccount("ambient-migrate");
     const status = await cli(["--kubeconfig", kubeconfig, "status", "-A", "-o", "json"]);
     expect(status.code, status.stderr).toBe(0);
     const backup = await cli([
@@ -246,7 +225,7 @@ describe("RBAC", () => {
     await kubectl(["apply", "-f", "-"], { input: limited.map((d) => stringify(d)).join("---\n") });
     const result = await cli([
       "--kubeconfig",
-      await kubeconfigFor("ambient-migrate-limited"),
+      await kubeconfigForServiceAccount("ambient-migrate-limited"),
       "status",
       "-A",
     ]);

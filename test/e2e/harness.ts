@@ -3,10 +3,12 @@
 
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { inject } from "vitest";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 
 const run = promisify(execFile);
 const repo = new URL("../..", import.meta.url).pathname;
@@ -111,4 +113,30 @@ export function bookinfoApp(app: string): string {
     .split(/^---$/m)
     .filter((doc) => name.test(doc) || label.test(doc))
     .join("\n---\n");
+}
+
+/**
+ * A kubeconfig that authenticates as a ServiceAccount (token from `kubectl create token`)
+ * against the same API server, for running the tool under an RBAC role.
+ */
+export async function kubeconfigForServiceAccount(
+  serviceAccount: string,
+  namespace = "istio-system",
+): Promise<string> {
+  const token = (await kubectl(["-n", namespace, "create", "token", serviceAccount])).stdout.trim();
+  const admin = parseYaml(readFileSync(kubeconfigPath(), "utf8")) as { clusters: { name: string }[] };
+  const cluster = admin.clusters[0]!;
+  const file = join(mkdtempSync(join(tmpdir(), "am-e2e-sa-")), `kubeconfig-${serviceAccount}`);
+  writeFileSync(
+    file,
+    stringifyYaml({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [cluster],
+      users: [{ name: serviceAccount, user: { token } }],
+      contexts: [{ name: serviceAccount, context: { cluster: cluster.name, user: serviceAccount } }],
+      "current-context": serviceAccount,
+    }),
+  );
+  return file;
 }

@@ -4,13 +4,13 @@
 // resource and the scope.
 
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, parseAllDocuments, stringify } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
 import { detailsNamespace } from "./details-sample.js";
-import { cli, deleteNamespaces, kubeconfigPath, kubectl, repoRoot } from "./harness.js";
+import { cli, deleteNamespaces, kubeconfigForServiceAccount, kubectl, repoRoot } from "./harness.js";
 
 const dir = mkdtempSync(join(tmpdir(), "am-e2e-rbac-"));
 const rbacFile = join(repoRoot, "deploy/rbac/ambient-migrate.yaml");
@@ -18,26 +18,6 @@ const shipped = parseAllDocuments(readFileSync(rbacFile, "utf8")).map((d) => d.t
 /** Cluster-scoped objects this file creates besides the shipped ones; deleted afterwards. */
 const extra: string[] = [];
 const serviceAccounts: string[] = [];
-
-/** A kubeconfig that authenticates with a token of the ServiceAccount (kubectl create token). */
-async function kubeconfigAs(serviceAccount: string): Promise<string> {
-  const token = (await kubectl(["-n", "istio-system", "create", "token", serviceAccount])).stdout.trim();
-  const admin = parse(readFileSync(kubeconfigPath(), "utf8"));
-  const cluster = admin.clusters[0];
-  const file = join(dir, `kubeconfig-${serviceAccount}`);
-  writeFileSync(
-    file,
-    stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [cluster],
-      users: [{ name: serviceAccount, user: { token } }],
-      contexts: [{ name: serviceAccount, context: { cluster: cluster.name, user: serviceAccount } }],
-      "current-context": serviceAccount,
-    }),
-  );
-  return file;
-}
 
 /** The shipped ServiceAccount, ClusterRole and binding, renamed, with `edit` applied to the role. */
 async function variantOfShipped(name: string, edit: (rules: RbacRule[]) => RbacRule[]): Promise<void> {
@@ -83,7 +63,7 @@ afterAll(async () => {
 describe("the shipped ClusterRole", () => {
   it("is enough for a whole migrate and rollback of a namespace", async () => {
     const ns = await detailsNamespace("rbac-full");
-    const kubeconfig = await kubeconfigAs("ambient-migrate");
+    const kubeconfig = await kubeconfigForServiceAccount("ambient-migrate");
     const m = await cli(["--kubeconfig", kubeconfig, "migrate", "-n", ns, ...backupArgs]);
     expect(m.code, m.stderr).toBe(0);
     expect(m.stdout).toMatch(new RegExp(`${ns}\\s+migrated`));
@@ -105,7 +85,14 @@ describe("the shipped ClusterRole", () => {
         )
         .filter((rule) => rule.verbs.length > 0),
     );
-    const m = await cli(["--kubeconfig", await kubeconfigAs(name), "migrate", "-n", ns, ...backupArgs]);
+    const m = await cli([
+      "--kubeconfig",
+      await kubeconfigForServiceAccount(name),
+      "migrate",
+      "-n",
+      ns,
+      ...backupArgs,
+    ]);
     expect(m.code, m.stderr).toBe(7);
     expect(m.stderr).toContain("forbidden: cannot patch namespaces (cluster scope)");
     expect(m.stderr).toContain(`system:serviceaccount:istio-system:${name}`);

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, parseAllDocuments, stringify } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
 import { readBackup } from "../../src/backup/backup.js";
 import { stripServerFields } from "../../src/backup/strip.js";
 import type { KubeObject } from "../../src/inventory/model.js";
@@ -19,7 +19,7 @@ import {
   createNamespace,
   deleteNamespaces,
   fixtures,
-  kubeconfigPath,
+  kubeconfigForServiceAccount,
   kubectl,
   kubectlJson,
   repoRoot,
@@ -121,24 +121,9 @@ function l7ReporterMatchers(text: string): { family: string; matcher: string }[]
 }
 
 /** A kubeconfig that authenticates as the shipped ServiceAccount, against the same apiserver. */
-async function serviceAccountKubeconfig(dir: string): Promise<string> {
+async function serviceAccountKubeconfig(): Promise<string> {
   await kubectl(["apply", "-f", join(repoRoot, "deploy/rbac/ambient-migrate.yaml")]);
-  const token = (await kubectl(["-n", "istio-system", "create", "token", "ambient-migrate"])).stdout.trim();
-  const admin = parse(readFileSync(kubeconfigPath(), "utf8"));
-  const cluster = admin.clusters[0];
-  const file = join(dir, "sa-kubeconfig");
-  writeFileSync(
-    file,
-    stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [cluster],
-      users: [{ name: "sa", user: { token } }],
-      contexts: [{ name: "sa", context: { cluster: cluster.name, user: "sa" } }],
-      "current-context": "sa",
-    }),
-  );
-  return file;
+  return kubeconfigForServiceAccount("ambient-migrate");
 }
 
 const GENERATED_IN_ISTIO_SYSTEM = ["ztunnel", "waypoints"];
@@ -155,7 +140,7 @@ describe("observability --apply", () => {
 
   beforeAll(async () => {
     ns = await createNamespace("obs");
-    kubeconfig = await serviceAccountKubeconfig(dir);
+    kubeconfig = await serviceAccountKubeconfig();
     const configMap = {
       apiVersion: "v1",
       kind: "ConfigMap",
