@@ -1,6 +1,7 @@
 // The ambient-migrate command line: global kubectl-style flags, one subcommand per capability,
 // and the one place where errors become exit codes.
 
+import { createRequire } from "node:module";
 import { Command, CommanderError, Option } from "commander";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { commands } from "./commands/index.js";
@@ -45,13 +46,14 @@ Exit codes:
   6 cluster unreachable   7 forbidden (RBAC)   8 prerequisite missing (Istio, Gateway API, ztunnel)
   9 verification failed   10 conflict (another run holds the lock)   130 interrupted`,
     );
-  for (const make of commands) program.addCommand(make());
+  // Every subcommand's --help also lists the global flags (-n, -f, -o...), as kubectl's does.
+  for (const make of commands) program.addCommand(make().configureHelp({ showGlobalOptions: true }));
   program.exitOverride();
   return program;
 }
 
-declare const __VERSION__: string | undefined;
-const VERSION = typeof __VERSION__ === "string" ? __VERSION__ : "0.1.0";
+// package.json sits two levels up from both src/cli and dist/cli.
+const VERSION = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
 
 /** Runs the CLI and returns the exit code; never calls process.exit itself. */
 export async function run(argv: readonly string[]): Promise<number> {

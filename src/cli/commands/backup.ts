@@ -30,7 +30,7 @@ function countByKind(objects: readonly KubeObject[]): Record<string, number> {
 export function backupCommand(): Command {
   return new Command("backup")
     .description(
-      "save every Istio, Gateway API and related object of the namespaces (plus the Namespace and its Services)\n" +
+      "save every Istio, Gateway API and related object of the namespaces (plus the Namespace and its Services) " +
         "as YAML that `kubectl apply -f` re-creates, read back and checked before it is reported written",
     )
     .option(
