@@ -32,7 +32,7 @@ function renderTranslationSummary(plan: NamespacePlan): string[] {
   ];
 }
 
-function renderObservability(o: PlanObservability): string[] {
+export function renderObservability(o: PlanObservability): string[] {
   const lines = [
     ...o.metrics,
     ...o.brokenMonitors.map(
@@ -50,7 +50,10 @@ function renderObservability(o: PlanObservability): string[] {
       : []),
     ...o.tracing.lines,
   ];
-  return ["  After migration (observability, no change made by this plan):", ...indent(lines, "    - ")];
+  return [
+    "  After migration (observability, no change made by this plan; ambient-migrate observability --apply makes them):",
+    ...indent(lines, "    - "),
+  ];
 }
 
 export function renderNamespacePlan(plan: NamespacePlan): string {

@@ -7,6 +7,7 @@ import { assess } from "../../assess/assess.js";
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
 import { readCluster } from "../../inventory/from-cluster.js";
 import { buildPlan } from "../../plan/build.js";
+import { renderObservability } from "../../plan/render-text.js";
 import { blockedError, type DryRun, migrateNamespace, type RunResult } from "../../run/execute.js";
 import { newHolderIdentity } from "../../run/lock.js";
 import { confirm, DEFAULT_GATE_TIMEOUT, parseTimeout, withInterruption } from "../../run/session.js";
@@ -100,6 +101,9 @@ export function migrateCommand(): Command {
             toolVersion: command.parent?.version() ?? "unknown",
           });
           results.push({ namespace: nsPlan.namespace, result });
+          // Dashboards, alerts and scrape targets that change now (not done by migrate itself).
+          if (result === "migrated" && nsPlan.observability)
+            for (const line of renderObservability(nsPlan.observability)) note(line);
         }
       });
       if (options.output === "table")

@@ -25,7 +25,9 @@ describe("ambient-migrate plan", () => {
     await expect(stdout).toMatchFileSnapshot("golden/plan-bookinfo-accepted.json.golden");
     const text = (await runCli(args)).stdout;
     expect(text).toContain("translation: 1 error(s)");
-    expect(text).toContain("After migration (observability, no change made by this plan):");
+    expect(text).toContain(
+      "After migration (observability, no change made by this plan; ambient-migrate observability --apply makes them):",
+    );
   });
 
   it("exits 3 with --fail-on-blocked when a selected namespace is blocked", async () => {
