@@ -4,8 +4,8 @@
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { groupOf, type KindInfo, lookupKind } from "../inventory/kinds.js";
 import type { KubeObject } from "../inventory/model.js";
+import { FIELD_MANAGER } from "../ownership.js";
 import { httpError, isNetworkError, isStatus, networkError, type RequestDescription } from "./errors.js";
-import { FIELD_MANAGER } from "./field-manager.js";
 import { getRequest, parseResponse } from "./http1.js";
 import {
   type ApplyOptions,

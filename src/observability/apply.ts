@@ -6,11 +6,11 @@ import { isDeepStrictEqual } from "node:util";
 import { parse } from "yaml";
 import { type BackupHeader, collectNamed, identity, writeVerifiedBackup } from "../backup/backup.js";
 import { toYaml } from "../cli/output.js";
-import { FIELD_MANAGER } from "../cluster/field-manager.js";
 import { type ClusterPort, describeRef, type ObjectRef, refOf } from "../cluster/port.js";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { K } from "../inventory/kinds.js";
 import { type Inventory, type KubeObject, labelsOf } from "../inventory/model.js";
+import { FIELD_MANAGER } from "../ownership.js";
 import type { RewriteMode } from "./promql.js";
 import { buildReport, clusterObjectDocuments, type ObservabilityReport } from "./report.js";
 

@@ -8,6 +8,7 @@ import { K } from "../inventory/kinds.js";
 import { type Inventory, type KubeObject, labelsOf, ref } from "../inventory/model.js";
 import { L, SIDECAR_CONTAINER, WAYPOINT_MANAGED_BY } from "../mesh/labels.js";
 import { sidecarStateOf, type Workload, workloadsIn } from "../mesh/workloads.js";
+import { MANAGED_BY, MANAGED_BY_LABEL } from "../ownership.js";
 import { Scrape } from "./metrics.js";
 
 const MONITORING_API = "monitoring.coreos.com/v1";
@@ -186,7 +187,7 @@ export function generateMonitors(inventory: Inventory, namespaces: readonly stri
   const podMonitor = (name: string, namespace: string, spec: Record<string, unknown>): KubeObject => ({
     apiVersion: MONITORING_API,
     kind: "PodMonitor",
-    metadata: { name, namespace, labels: { ...labels, "app.kubernetes.io/managed-by": "ambient-migrate" } },
+    metadata: { name, namespace, labels: { ...labels, [MANAGED_BY_LABEL]: MANAGED_BY } },
     spec,
   });
   const ztunnelNs =

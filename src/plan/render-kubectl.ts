@@ -4,10 +4,10 @@
 // what the executor does.
 
 import { toYaml } from "../cli/output.js";
-import { FIELD_MANAGER } from "../cluster/field-manager.js";
 import { templateMetadataPatch } from "../cluster/port.js";
 import { lookupKind } from "../inventory/kinds.js";
 import { L } from "../mesh/labels.js";
+import { FIELD_MANAGER } from "../ownership.js";
 import { type Change, type Gate, type ObjectRef, refOf, type Step } from "./model.js";
 
 const CORE_NAMES: Record<string, string> = { Namespace: "namespace", Service: "service", Pod: "pod" };

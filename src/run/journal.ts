@@ -8,11 +8,10 @@
 import { createHash } from "node:crypto";
 import type { ClusterPort } from "../cluster/port.js";
 import type { KubeObject } from "../inventory/model.js";
+import { MANAGED_BY, MANAGED_BY_LABEL } from "../ownership.js";
 import type { Change, Gate, NamespacePlan, ObjectRef, Step, StepNumber } from "../plan/model.js";
 
 export const JOURNAL_NAME = "ambient-migrate-journal";
-export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
-export const MANAGED_BY = "ambient-migrate";
 const DATA_KEY = "journal.json";
 
 export type RunStatus = "running" | "failed" | "interrupted" | "done" | "rolled-back";

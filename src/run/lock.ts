@@ -10,7 +10,7 @@ import { isStatus } from "../cluster/errors.js";
 import type { ClusterPort, ObjectRef } from "../cluster/port.js";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import type { KubeObject } from "../inventory/model.js";
-import { MANAGED_BY, MANAGED_BY_LABEL } from "./journal.js";
+import { MANAGED_BY, MANAGED_BY_LABEL } from "../ownership.js";
 
 export const LOCK_NAME = "ambient-migrate-lock";
 export const LEASE_SECONDS = 30;

@@ -2,9 +2,8 @@
 
 import { createHash } from "node:crypto";
 import type { KubeObject } from "../inventory/model.js";
+import { MANAGED_BY, MANAGED_BY_LABEL } from "../ownership.js";
 
-export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
-export const MANAGED_BY = "ambient-migrate";
 /** Names the source object a translated object comes from: `Kind/namespace/name`. */
 export const SOURCE_ANNOTATION = "ambient-migrate/translated-from";
 /** istiod's default trust domain and DNS suffix; the translation assumes them. */

@@ -4,8 +4,9 @@
 
 import { K } from "../inventory/kinds.js";
 import type { Inventory, KubeObject } from "../inventory/model.js";
+import { MANAGED_BY, MANAGED_BY_LABEL } from "../ownership.js";
 import { resolveHost, serviceFqdn } from "./hosts.js";
-import { dns1035Label, MANAGED_BY, MANAGED_BY_LABEL, translatedMetadata } from "./meta.js";
+import { dns1035Label, translatedMetadata } from "./meta.js";
 import { hasErrors, noter, type ReportEntry } from "./report.js";
 
 export function subsetServiceName(service: string, subset: string): string {

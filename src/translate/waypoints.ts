@@ -4,7 +4,7 @@
 import { K } from "../inventory/kinds.js";
 import type { Inventory, KubeObject } from "../inventory/model.js";
 import { DEFAULT_WAYPOINT, L, WAYPOINT_CLASS } from "../mesh/labels.js";
-import { MANAGED_BY, MANAGED_BY_LABEL } from "./meta.js";
+import { MANAGED_BY, MANAGED_BY_LABEL } from "../ownership.js";
 
 /** The waypoint Gateway already in the namespace, if any. */
 export function existingWaypoint(inventory: Inventory, namespace: string): KubeObject | undefined {
