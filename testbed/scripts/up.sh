@@ -20,6 +20,9 @@ fi
 CACHE="$("$TESTBED_ROOT/scripts/build.sh" | tail -n 1)"
 BIN="$CACHE/bin"
 DATA="$CACHE/data"
+for f in gateway-api-crds.yaml monitoring-crds.yaml kwok-stage; do
+  [[ -e "$DATA/$f" ]] || die "the build left no $DATA/$f: run testbed/scripts/build.sh again (or delete $CACHE)"
+done
 export PATH="$BIN:$PATH"
 mkdir -p "$STATE"/{pki,logs,pids,etcd,istiod-work}
 echo "$CACHE" > "$STATE/cache"
