@@ -69,7 +69,7 @@ istio_ld="-X istio.io/istio/pkg/version.buildVersion=$ISTIO_BUILD_VERSION"
 istio_ld+=" -X istio.io/istio/pkg/version.buildGitRevision=${ISTIO_VERSION##*-}"
 istio_ld+=" -X istio.io/istio/pkg/version.buildStatus=Clean -X istio.io/istio/pkg/version.buildTag=$ISTIO_BUILD_VERSION"
 
-echo "testbed: building ${components[*]} (cold build: about 10 minutes on 2 cores, module download included)" >&2
+echo "testbed: building ${components[*]} (cold build: about 8 minutes on 2 cores, module download included)" >&2
 go build -trimpath -ldflags "-s -w $k8s_ld $istio_ld" -o "$bin/" \
   k8s.io/kubernetes/cmd/kube-apiserver \
   k8s.io/kubernetes/cmd/kube-controller-manager \
