@@ -162,5 +162,6 @@ export function namespaceRef(name: string): ObjectRef {
 }
 
 export function backupFileFor(namespace: string): string {
-  return `istio-config-backup-${namespace}.json`;
+  // YAML (a superset of JSON): the tool writes YAML; the manual kubectl line writes JSON.
+  return `istio-config-backup-${namespace}.yaml`;
 }

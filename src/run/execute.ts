@@ -6,6 +6,7 @@
 
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { collectBackup, identity, readBackup, writeVerifiedBackup } from "../backup/backup.js";
 import { stripServerFields } from "../backup/strip.js";
 import {
@@ -179,6 +180,32 @@ class Run {
   }
 
   /**
+   * A verified backup of one object that changed after the namespace's backup was written,
+   * named by its resourceVersion so that a resumed run reuses the file it wrote before.
+   */
+  private backupOfChanged(file: string, current: KubeObject): string {
+    const { kind, metadata } = current;
+    const path = `${file.replace(/\.(ya?ml|json)$/, "")}.${kind.toLowerCase()}-${metadata.name}-rv${metadata.resourceVersion ?? "0"}.yaml`;
+    if (!existsSync(path)) {
+      writeVerifiedBackup(
+        path,
+        {
+          cluster: this.port.server,
+          context: this.port.context,
+          time: this.now().toISOString(),
+          toolVersion: this.options.toolVersion,
+          namespaces: [metadata.namespace ?? ""],
+        },
+        [stripServerFields(current)],
+      );
+      this.options.progress(
+        `  ${kind}/${metadata.name} changed since the backup: backed up again in ${path}`,
+      );
+    }
+    return path;
+  }
+
+  /**
    * Sets or removes one key of a string map (namespace labels, pod template metadata): skipped
    * when it already has the value; the value replaced is journalled (the first run's, on resume).
    */
@@ -279,19 +306,24 @@ class Run {
             "the backup step must pass first",
           );
         const file = this.journal.backupFile;
-        entry.backupFile = file;
-        const saved = readBackup(readFileSync(file, "utf8"), file).map(identity);
+        entry.backupFile ??= file;
         const wanted = identity({
           apiVersion: change.target.apiVersion,
           kind: change.target.kind,
           metadata: { name: change.target.name, namespace: change.target.namespace },
         });
-        if (!saved.includes(wanted))
+        const saved = readBackup(readFileSync(file, "utf8"), file).find((o) => identity(o) === wanted);
+        if (!saved)
           throw new AmbientMigrateError(
             `refusing to delete ${entry.target}: it is not in the backup ${file}`,
             ExitCode.verificationFailed,
           );
         const current = await port.get(change.target);
+        if (current && !isDeepStrictEqual(stripServerFields(current), saved)) {
+          // Changed since the backup was taken: what is deleted must be what is backed up, so
+          // this version gets a verified backup of its own, which rollback then restores.
+          entry.backupFile = this.backupOfChanged(file, current);
+        }
         await this.save();
         if (!current) return "already absent";
         print(changeCommands(change));

@@ -125,7 +125,7 @@ describe("plan for the example mesh", () => {
     const s5 = step(bookinfo, 5);
     expect(s5?.changes[0]).toMatchObject({
       type: "backup",
-      file: "istio-config-backup-bookinfo.json",
+      file: "istio-config-backup-bookinfo.yaml",
       waitFor: { type: "backup-verified" },
     });
     expect(bookinfo?.deleteInStep5.map((d) => `${d.ref.kind}/${d.ref.name}`).sort()).toEqual([
@@ -145,7 +145,7 @@ describe("plan for the example mesh", () => {
       "VirtualService/ratings: translation incomplete: see translate report",
     ]);
     expect(s5?.rollback).toEqual([
-      "kubectl apply -f istio-config-backup-bookinfo.json  # re-creates the objects step 5 deleted",
+      "kubectl apply -f istio-config-backup-bookinfo.yaml  # re-creates the objects step 5 deleted",
     ]);
   });
 
