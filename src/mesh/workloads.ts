@@ -2,7 +2,7 @@
 // From files we see templates; from a cluster we also see the pods they run.
 
 import { K } from "../inventory/kinds.js";
-import { annotationsOf, type Inventory, type KubeObject, labelsOf } from "../inventory/model.js";
+import { annotationsOf, type Inventory, type KubeObject } from "../inventory/model.js";
 import { type PodTemplateFacts, templateForcesInjection, wouldInject } from "./injection.js";
 import { A } from "./labels.js";
 import { type PodSpecLike, type SidecarFacts, sidecarFacts } from "./sidecar.js";
@@ -136,5 +136,3 @@ export function sidecarStateOf(workload: Workload, nsLabels: Record<string, stri
     carriesSidecar: templateHasSidecar.hasSidecar || injectedNow || podsWithSidecar > 0,
   };
 }
-
-export { labelsOf };
