@@ -23,6 +23,8 @@ export const ExitCode = {
   verificationFailed: 9,
   /** Another run holds the namespace's migration lock. */
   conflict: 10,
+  /** Prometheus (--prometheus) could not be reached or refused a query. */
+  prometheusUnavailable: 11,
   /** Interrupted by a signal; the journal lets the next run resume. */
   interrupted: 130,
 } as const;

@@ -44,7 +44,8 @@ Examples:
 Exit codes:
   0 ok   1 internal error   2 usage   3 blockers found   4 invalid input   5 not found
   6 cluster unreachable   7 forbidden (RBAC)   8 prerequisite missing (Istio, Gateway API, ztunnel)
-  9 verification failed   10 conflict (another run holds the lock)   130 interrupted`,
+  9 verification failed   10 conflict (another run holds the lock)   11 Prometheus unavailable
+  130 interrupted`,
     );
   // Every subcommand's --help also lists the global flags (-n, -f, -o...), as kubectl's does.
   for (const make of commands) program.addCommand(make().configureHelp({ showGlobalOptions: true }));
