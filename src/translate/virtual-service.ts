@@ -2,7 +2,7 @@
 // Service (or ServiceEntry) the VirtualService's host names. See docs/translation-report.md.
 
 import type { Inventory, KubeObject } from "../inventory/model.js";
-import { gatewayDuration, parseDurationMs } from "./durations.js";
+import { parseDurationMs, toGatewayDuration } from "./durations.js";
 import { declaredPorts, type HostTarget, resolveHost } from "./hosts.js";
 import {
   emitMatch,
@@ -23,6 +23,8 @@ const MESH = "mesh";
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]);
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 const MAX_RULES = 16;
+/** HTTPRoute backendRefs[].weight maximum. */
+const MAX_WEIGHT = 1_000_000;
 const MAX_MATCHES_PER_RULE = 64;
 const MAX_MATCHES_PER_ROUTE = 128;
 
@@ -87,12 +89,22 @@ export function translateVirtualService(
     return none;
   }
   const drafts: RuleDraft[] = [];
+  let meshRules = 0;
   (spec.http ?? []).forEach((rule: Raw, k: number) => {
-    const draft = translateRule(inventory, rule, k, namespace, note);
+    const notForMesh = gatewayOnlyMatches(rule, `spec.http[${k}]`, note);
+    if (notForMesh.size > 0 && notForMesh.size === (rule?.match ?? []).length) return;
+    meshRules++;
+    const draft = translateRule(inventory, rule, k, namespace, note, notForMesh);
     if (draft) drafts.push(draft);
   });
   if (drafts.length === 0) {
-    note("error", "spec.http", "no http rule could be translated");
+    note(
+      "error",
+      "spec.http",
+      meshRules === 0
+        ? "no http rule applies to mesh traffic (every match is limited to other gateways): nothing to translate"
+        : "no http rule could be translated",
+    );
     return none;
   }
   const ports = [
@@ -128,6 +140,11 @@ export function translateVirtualService(
       "spec.http",
       `more than ${MAX_RULES} rules or ${MAX_MATCHES_PER_ROUTE} matches: split into ${routes.length} HTTPRoutes named in rule order; apply them in the order given, so that ties resolve by creation time then name as the VirtualService order says`,
     );
+  }
+  // A route without rules would take the Service's traffic to nowhere: never a replacement.
+  if (routes.length === 0 || routes.some((r) => (r.spec?.rules ?? []).length === 0)) {
+    note("error", "spec.http", "the translation produced no routing rule: nothing translated");
+    return none;
   }
   note("info", "spec.http", `translated to HTTPRoute ${routes.map((r) => r.metadata.name).join(", ")}`);
   const waypointNamespaces = [...new Set(parents.map((p) => p.namespace))];
@@ -277,6 +294,7 @@ function translateRule(
   k: number,
   namespace: string,
   note: Note,
+  notForMesh: ReadonlySet<number>,
 ): RuleDraft | undefined {
   const at = `spec.http[${k}]`;
   for (const field of Object.keys(rule ?? {})) {
@@ -311,10 +329,19 @@ function translateRule(
   const conds: RuleDraft["conds"] = [];
   const matches: Raw[] = rule.match ?? [];
   matches.forEach((m, i) => {
+    if (notForMesh.has(i)) return;
     const cond = matchCondition(m, `${at}.match[${i}]`, note);
-    if (cond) {
-      conds.push({ cond, port: m.port === undefined ? undefined : Number(m.port) });
-      if (m.port !== undefined) note("info", `${at}.match[${i}].port`, `parentRef port ${m.port}`);
+    if (!cond) return;
+    if (m.port === undefined) conds.push({ cond, port: undefined });
+    else if (validPort(m.port)) {
+      conds.push({ cond, port: m.port });
+      note("info", `${at}.match[${i}].port`, `parentRef port ${m.port}`);
+    } else {
+      note(
+        "error",
+        `${at}.match[${i}].port`,
+        `port ${JSON.stringify(m.port)} is not a port number (1-65535): match left out`,
+      );
     }
   });
   if (matches.length === 0) conds.push({ cond: MATCH_ALL, port: undefined });
@@ -355,9 +382,9 @@ function translateRule(
   const timeouts: Record<string, string> = {};
   const timeoutMs = parseDurationMs(rule.timeout);
   if (rule.timeout !== undefined) {
-    if (timeoutMs === undefined) note("error", `${at}.timeout`, `cannot read duration ${rule.timeout}`);
-    else {
-      timeouts.request = gatewayDuration(timeoutMs);
+    const request = duration(rule.timeout, `${at}.timeout`, note);
+    if (request !== undefined) {
+      timeouts.request = request;
       note("info", `${at}.timeout`, `timeouts.request: ${timeouts.request}`);
     }
   }
@@ -371,11 +398,54 @@ function translateRule(
           `${at}.retries.perTryTimeout`,
           "longer than the rule's timeout, which Gateway API forbids: left out (the overall timeout caps each try anyway)",
         );
-      } else timeouts.backendRequest = gatewayDuration(retry.perTryMs);
+      } else {
+        const perTry = duration(rule.retries.perTryTimeout, `${at}.retries.perTryTimeout`, note);
+        if (perTry !== undefined) timeouts.backendRequest = perTry;
+      }
     }
   }
   if (Object.keys(timeouts).length > 0) action.timeouts = timeouts;
   return { index: k, conds, action };
+}
+
+/**
+ * Indexes of the rule's matches that never apply to mesh traffic: a match's own `gateways`
+ * override the VirtualService's (Istio), so one naming only other gateways is left out.
+ */
+function gatewayOnlyMatches(rule: Raw, at: string, note: Note): Set<number> {
+  const out = new Set<number>();
+  ((rule?.match ?? []) as Raw[]).forEach((m, i) => {
+    const gateways: string[] | undefined = m?.gateways;
+    if (gateways === undefined || gateways.length === 0 || gateways.includes(MESH)) return;
+    out.add(i);
+    note(
+      "info",
+      `${at}.match[${i}].gateways`,
+      `only for gateway(s) ${gateways.join(", ")}, not mesh traffic: left out of the HTTPRoute (the VirtualService keeps serving them)`,
+    );
+  });
+  return out;
+}
+
+export function validPort(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535;
+}
+
+/** A Gateway API duration for an Istio one; an error entry when it cannot be read or written. */
+function duration(value: unknown, at: string, note: Note): string | undefined {
+  const ms = parseDurationMs(value);
+  if (ms === undefined) {
+    note("error", at, `cannot read duration ${JSON.stringify(value)}`);
+    return undefined;
+  }
+  const out = toGatewayDuration(ms);
+  if (out === undefined)
+    note(
+      "error",
+      at,
+      `duration ${JSON.stringify(value)} is longer than Gateway API can write (99999h59m59s999ms)`,
+    );
+  return out;
 }
 
 function singlePort(conds: RuleDraft["conds"]): number | undefined {
@@ -457,15 +527,11 @@ function matchCondition(m: Raw, at: string, note: Note): MatchCond | undefined {
     ["withoutHeaders", "no equivalent (Gateway API has no negative header match)", "error"],
     ["scheme", "no equivalent", "error"],
     ["authority", "no equivalent for mesh routes (hostnames are not matched for Service parents)", "error"],
-    ["gateways", "per-match gateways: only mesh traffic is translated", "warning"],
     ["statPrefix", "not carried over", "info"],
     ["name", "not carried over", "info"],
   ];
   for (const [field, why, level] of lost) {
-    if (
-      m[field] !== undefined &&
-      !(field === "gateways" && (m.gateways ?? []).every((g: string) => g === MESH))
-    ) {
+    if (m[field] !== undefined) {
       note(level, `${at}.${field}`, why);
       if (level === "error") return undefined;
     }
@@ -565,7 +631,15 @@ function requestRedirect(redirect: Raw, at: string, note: Note): Record<string, 
   if (redirect.uri) filter.path = { type: "ReplaceFullPath", replaceFullPath: redirect.uri };
   if (redirect.authority) filter.hostname = redirect.authority;
   if (redirect.scheme) filter.scheme = redirect.scheme;
-  if (redirect.port) filter.port = Number(redirect.port);
+  if (redirect.port !== undefined) {
+    if (validPort(redirect.port)) filter.port = redirect.port;
+    else
+      note(
+        "error",
+        `${at}.port`,
+        `${JSON.stringify(redirect.port)} is not a port number (1-65535); left out`,
+      );
+  }
   if (redirect.derivePort)
     note(
       "warning",
@@ -617,6 +691,17 @@ function mirrorFilters(
     const ref = backendRef(inventory, m.destination, namespace, undefined, m.field, note);
     if (!ref) continue;
     const mirror: Record<string, unknown> = { backendRef: ref };
+    if (
+      m.percentage !== undefined &&
+      !(typeof m.percentage === "number" && m.percentage >= 0 && m.percentage <= 100)
+    ) {
+      note(
+        "error",
+        `${m.field}`,
+        `mirror percentage ${JSON.stringify(m.percentage)} is not from 0 to 100; mirror left out`,
+      );
+      continue;
+    }
     if (m.percentage !== undefined && m.percentage < 100) {
       if (Number.isInteger(m.percentage)) mirror.percent = m.percentage;
       else mirror.fraction = { numerator: Math.round(m.percentage * 10_000), denominator: 1_000_000 };
@@ -654,7 +739,7 @@ function corsFilter(cors: Raw, at: string, note: Note): Record<string, unknown> 
   if (cors.exposeHeaders) filter.exposeHeaders = [...cors.exposeHeaders];
   if (cors.allowCredentials !== undefined) filter.allowCredentials = cors.allowCredentials === true;
   const maxAge = parseDurationMs(cors.maxAge);
-  if (maxAge !== undefined) filter.maxAge = Math.max(1, Math.round(maxAge / 1000));
+  if (maxAge !== undefined) filter.maxAge = Math.min(2_147_483_647, Math.max(1, Math.round(maxAge / 1000)));
   if (cors.unmatchedPreflights) note("warning", `${at}.unmatchedPreflights`, "no equivalent; left out");
   note("info", at, "CORS filter");
   return { type: "CORS", cors: filter };
@@ -665,7 +750,21 @@ function retryPolicy(
   at: string,
   note: Note,
 ): { retry?: Record<string, unknown>; perTryMs?: number } {
-  const retry: Record<string, unknown> = { attempts: Number(retries.attempts ?? 2) };
+  const attempts = retries.attempts ?? 2;
+  if (attempts === 0) {
+    // istiod gives an HTTPRoute without retry its default retries: "none" cannot be written.
+    note(
+      "error",
+      `${at}.attempts`,
+      "attempts: 0 (no retries) has no Gateway API equivalent: HTTPRoute retry.attempts is at least 1, and without it istiod's default retries apply",
+    );
+    return {};
+  }
+  if (!Number.isInteger(attempts) || attempts < 0 || attempts > 2_147_483_647) {
+    note("error", `${at}.attempts`, `attempts ${JSON.stringify(attempts)} is not a count of retries`);
+    return {};
+  }
+  const retry: Record<string, unknown> = { attempts };
   const codes: number[] = [];
   const lost: string[] = [];
   for (const cond of String(retries.retryOn ?? "")
@@ -688,8 +787,10 @@ function retryPolicy(
       `retry conditions ${lost.join(", ")} have no equivalent (Gateway API retries on status codes, and istiod adds connect-failure, refused-stream, unavailable, cancelled)`,
     );
   }
-  const backoff = parseDurationMs(retries.backoff);
-  if (backoff !== undefined) retry.backoff = gatewayDuration(backoff);
+  if (retries.backoff !== undefined) {
+    const backoff = duration(retries.backoff, `${at}.backoff`, note);
+    if (backoff !== undefined) retry.backoff = backoff;
+  }
   for (const field of ["retryRemoteLocalities", "retryIgnorePreviousHosts"]) {
     if (retries[field] !== undefined) note("warning", `${at}.${field}`, "no equivalent; left out");
   }
@@ -711,7 +812,16 @@ function backends(
     const ref = backendRef(inventory, d.destination, namespace, port, `${at}.route[${i}]`, note);
     if (!ref) return;
     // A single destination takes all traffic whatever its weight says; weight 0 would send none.
-    ref.weight = route.length === 1 ? 100 : Number(d.weight ?? 0);
+    const weight = d?.weight ?? 0;
+    if (route.length > 1 && !(Number.isInteger(weight) && weight >= 0 && weight <= MAX_WEIGHT)) {
+      note(
+        "error",
+        `${at}.route[${i}].weight`,
+        `weight ${JSON.stringify(weight)} is not a whole number from 0 to ${MAX_WEIGHT}: destination left out`,
+      );
+      return;
+    }
+    ref.weight = route.length === 1 ? 100 : weight;
     const filters = headerModifiers(d.headers, `${at}.route[${i}].headers`, note);
     if (filters.length > 0) ref.filters = filters;
     out.push(ref);
@@ -741,8 +851,15 @@ function backendRef(
     note("error", `${at}.destination.host`, `${destination?.host}: ${target.reason}; destination left out`);
     return undefined;
   }
-  let port: number | undefined =
-    destination.port?.number === undefined ? undefined : Number(destination.port.number);
+  let port: number | undefined = destination.port?.number;
+  if (port !== undefined && !validPort(port)) {
+    note(
+      "error",
+      `${at}.destination.port.number`,
+      `${JSON.stringify(port)} is not a port number (1-65535); destination left out`,
+    );
+    return undefined;
+  }
   if (port === undefined) {
     const declared = declaredPorts(target);
     port = matchPort ?? (declared.length === 1 ? declared[0] : undefined);
