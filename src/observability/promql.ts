@@ -4,6 +4,7 @@
 
 import type { SyntaxNode } from "@lezer/common";
 import { parser } from "@prometheus-io/lezer-promql";
+import { re2FullMatch, re2Problem } from "../re2.js";
 import { hasGrafanaVariable, substituteVariables, templateQueryExpression } from "./grafana-vars.js";
 import { metricFamilyKind, REPORTER_LABEL, Reporter, SIDECAR_REPORTERS } from "./metrics.js";
 import { applyEdits, type TextEdit } from "./text-edits.js";
@@ -154,7 +155,7 @@ function rewriteReporterMatcher(matcher: Matcher, mode: RewriteMode): MatcherOut
   if (!variable && matches === undefined) {
     return {
       kind: "flag",
-      reason: `reporter regex ${matcher.literal} is not one JavaScript can evaluate: edit by hand`,
+      reason: `reporter regex ${matcher.literal} is not one RE2 (Prometheus's regex engine) reads: edit by hand`,
     };
   }
   if (matches && !matches.waypoint && !matches.sidecar) {
@@ -179,12 +180,9 @@ function literalMatches(op: "=" | "=~", value: string): { waypoint: boolean; sid
   let test: (v: string) => boolean;
   if (op === "=") test = (v) => v === value;
   else {
-    try {
-      const re = new RegExp(`^(?:${value})$`);
-      test = (v) => re.test(v);
-    } catch {
-      return undefined;
-    }
+    // Prometheus anchors label regexes and reads them with RE2.
+    if (re2Problem(value) !== undefined) return undefined;
+    test = (v) => re2FullMatch(value, v) === true;
   }
   return { waypoint: test(Reporter.waypoint), sidecar: SIDECAR_REPORTERS.some(test) };
 }

@@ -2,6 +2,8 @@
 // HTTPRoute side can be read from: what it accepts (to reason about rule order) and how it is
 // written as an HTTPRouteMatch (what Gateway API precedence ranks).
 
+import { re2FullMatch } from "../re2.js";
+
 /** How a path condition accepts paths. `rawPrefix` is Istio's string prefix (`/api` accepts `/apiv2`). */
 export interface PathCond {
   kind: "exact" | "rawPrefix" | "segmentPrefix" | "regex";
@@ -115,20 +117,9 @@ function trimSlash(value: string): string {
   return value.length > 1 ? value.replace(/\/+$/, "") : value;
 }
 
-const regexCache = new Map<string, RegExp | null>();
-/** A whole-string test of an RE2 pattern in JavaScript; undefined when JavaScript cannot read it. */
+/** A whole-string test of an RE2 pattern (linear, as Envoy's); undefined when RE2 rejects it. */
 export function regexAccepts(pattern: string, text: string): boolean | undefined {
-  let re = regexCache.get(pattern);
-  if (re === undefined) {
-    const ci = pattern.startsWith("(?i)");
-    try {
-      re = new RegExp(`^(?:${ci ? pattern.slice(4) : pattern})$`, ci ? "i" : "");
-    } catch {
-      re = null;
-    }
-    regexCache.set(pattern, re);
-  }
-  return re ? re.test(text) : undefined;
+  return re2FullMatch(pattern, text);
 }
 
 /** Whether a path condition accepts this request path; undefined when it cannot tell. */

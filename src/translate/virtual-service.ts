@@ -2,6 +2,7 @@
 // Service (or ServiceEntry) the VirtualService's host names. See docs/translation-report.md.
 
 import type { Inventory, KubeObject } from "../inventory/model.js";
+import { re2Problem } from "../re2.js";
 import { parseDurationMs, toGatewayDuration } from "./durations.js";
 import { declaredPorts, type HostTarget, resolveHost } from "./hosts.js";
 import {
@@ -513,6 +514,27 @@ function matchCondition(m: Raw, at: string, note: Note): MatchCond | undefined {
   const headers = valueConds(m.headers, `${at}.headers`, note, true);
   const query = valueConds(m.queryParams, `${at}.queryParams`, note, false);
   if (!headers || !query) return undefined;
+  // Envoy and istiod read regexes with RE2: one it rejects cannot be carried over.
+  const regexes: [string, string][] = [
+    ...(path.kind === "regex" ? [[`${at}.uri.regex`, path.value] as [string, string]] : []),
+    ...headers
+      .filter((h) => h.kind === "regex")
+      .map((h): [string, string] => [`${at}.headers.${h.name}`, h.value]),
+    ...query
+      .filter((q) => q.kind === "regex")
+      .map((q): [string, string] => [`${at}.queryParams.${q.name}`, q.value]),
+  ];
+  for (const [field, pattern] of regexes) {
+    const problem = re2Problem(pattern);
+    if (problem !== undefined) {
+      note(
+        "error",
+        field,
+        `regex ${JSON.stringify(pattern)} is not RE2 (${problem}), which Envoy requires: match left out`,
+      );
+      return undefined;
+    }
+  }
   const lost: [string, string, "error" | "warning" | "info"][] = [
     [
       "sourceLabels",
