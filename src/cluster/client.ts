@@ -1,12 +1,21 @@
 // The real cluster port: raw JSON over a Transport (client-node's authentication underneath).
 // Every request knows its RBAC verb and resource, so a refusal names exactly what is missing.
 
+import { isDeepStrictEqual } from "node:util";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { groupOf, type KindInfo, lookupKind } from "../inventory/kinds.js";
 import type { KubeObject } from "../inventory/model.js";
 import { FIELD_MANAGER } from "../ownership.js";
-import { httpError, isNetworkError, isStatus, networkError, type RequestDescription } from "./errors.js";
+import {
+  concurrentEdit,
+  httpError,
+  isNetworkError,
+  isStatus,
+  networkError,
+  type RequestDescription,
+} from "./errors.js";
 import { getRequest, parseResponse } from "./http1.js";
+import { describeManager, foreignOwners, latestForeignWriter } from "./managed-fields.js";
 import {
   type ApplyOptions,
   type ClusterPort,
@@ -20,6 +29,7 @@ import {
   type PatchLabelsResult,
   type PortForwardResult,
   RESTARTED_AT,
+  refOf,
   restartedAtValue,
   type ServerVersion,
   type TemplateMetadataField,
@@ -31,6 +41,7 @@ import {
   type WatchOptions,
   withTypeMeta,
 } from "./port.js";
+import { DEFAULT_RETRY, pause, type RetryPolicy, retryableStatus, retryDelay } from "./retry.js";
 import type { HttpRequest, Transport } from "./transport.js";
 import { type RawWatchEvent, runWatch } from "./watch.js";
 
@@ -63,26 +74,53 @@ export class ApiClusterPort implements ClusterPort {
   readonly context: string;
   readonly server: string;
   private readonly discovery = new Map<string, Promise<APIResourceList | undefined>>();
+  /** Whether the apiserver has answered once: after that, a refused connection is a restart. */
+  private answered = false;
+  private readonly retry: RetryPolicy;
 
   constructor(
     private readonly transport: Transport,
     /** Notes for stderr (fallbacks, retries). */
     private readonly note: (message: string) => void = () => {},
+    retry: Partial<RetryPolicy> = {},
   ) {
     this.context = transport.context;
     this.server = transport.server;
+    this.retry = { ...DEFAULT_RETRY, ...retry };
   }
 
-  /** One request; network failures and error statuses become AmbientMigrateErrors. */
+  /**
+   * One request, retried with backoff while the apiserver restarts or is overloaded (see
+   * retry.ts); network failures and error statuses become AmbientMigrateErrors. Every mutating
+   * request of the tool is safe to repeat: server-side apply, patches under a resourceVersion
+   * precondition (a repeat that landed answers 409, which the caller re-reads), deletes (404).
+   */
   private async call(req: HttpRequest, what: RequestDescription): Promise<unknown> {
+    const started = Date.now();
     let response: Awaited<ReturnType<Transport["request"]>>;
-    try {
-      response = await this.transport.request(req);
-    } catch (err) {
-      if (req.signal?.aborted) throw err;
-      throw isNetworkError(err) ? networkError(err, this) : err;
+    for (let attempt = 1; ; attempt++) {
+      let failure: Error;
+      let why: string;
+      try {
+        response = await this.transport.request(req);
+        this.answered = true;
+        if (response.status < 400) break;
+        failure = httpError(response.status, response.text, what);
+        if (!retryableStatus(response.status, response.text)) throw failure;
+        why = `answered ${response.status}`;
+      } catch (err) {
+        if (req.signal?.aborted || !isNetworkError(err)) throw err;
+        failure = networkError(err, this);
+        if (!this.answered) throw failure;
+        why = "did not answer";
+      }
+      const delay = retryDelay(this.retry, attempt, started);
+      if (delay === undefined) throw failure;
+      this.note(
+        `the apiserver ${why} (${what.verb} ${what.resource}${what.name ? ` ${what.name}` : ""}): retrying in ${(delay / 1000).toFixed(1)}s`,
+      );
+      await pause(delay, req.signal);
     }
-    if (response.status >= 400) throw httpError(response.status, response.text, what);
     if (!response.text) return undefined;
     try {
       return JSON.parse(response.text);
@@ -254,20 +292,29 @@ export class ApiClusterPort implements ClusterPort {
     options?: DryRunOption,
   ): Promise<PatchLabelsResult> {
     const r = await this.resourceOf(ref);
+    const keys = Object.keys(values);
+    const pick = (object: KubeObject): LabelValues =>
+      Object.fromEntries(keys.map((k) => [k, read(object)[k] ?? null]));
+    let previous: LabelValues | undefined;
     for (let attempt = 0; ; attempt++) {
       const current = await this.get(ref);
       if (!current) {
         throw new AmbientMigrateError(`${describeRef(ref)} not found`, ExitCode.notFound);
       }
-      const before = read(current);
-      const previous: LabelValues = Object.fromEntries(
-        Object.keys(values).map((k) => [k, before[k] ?? null]),
-      );
+      const now = pick(current);
+      if (previous && !isDeepStrictEqual(now, previous)) {
+        // A conflict, then these very keys changed: our own patch landed (its answer was lost), or
+        // someone else wrote them in between, whom we do not overwrite.
+        if (isDeepStrictEqual(now, values)) return { previous, object: current };
+        throw concurrentKeysEdit(current, keys, previous, now);
+      }
+      previous = now;
       try {
         const object = await this.mergePatch(r, ref, patch(current.metadata.resourceVersion), options);
         return { previous, object };
       } catch (err) {
-        if (isStatus(err, 409) && attempt < 3) continue;
+        // Another field changed meanwhile (a controller's status, say): read again and retry.
+        if (isStatus(err, 409) && attempt < 5) continue;
         throw err;
       }
     }
@@ -289,6 +336,20 @@ export class ApiClusterPort implements ClusterPort {
         contentType: "application/apply-patch+yaml",
       },
       this.describe(r, "patch", ref),
+    )) as KubeObject;
+  }
+
+  async create(object: KubeObject, options: DryRunOption = {}): Promise<KubeObject> {
+    const r = await this.resourceOf(object);
+    const ref = { namespace: object.metadata.namespace };
+    return (await this.call(
+      {
+        method: "POST",
+        path: resourcePath(r, object.metadata.namespace),
+        query: { ...dryRunQuery(options), fieldManager: FIELD_MANAGER },
+        body: object,
+      },
+      this.describe(r, "create", ref),
     )) as KubeObject;
   }
 
@@ -440,6 +501,26 @@ export class ApiClusterPort implements ClusterPort {
       { verb: "get", group: "", resource: "version" },
     )) as ServerVersion;
   }
+}
+
+function concurrentKeysEdit(
+  current: KubeObject,
+  keys: string[],
+  before: LabelValues,
+  now: LabelValues,
+): AmbientMigrateError {
+  const ref = describeRef(refOf(current));
+  const changed = keys.filter((k) => before[k] !== now[k]);
+  const writer =
+    changed.flatMap((k) => [
+      ...foreignOwners(current, ["metadata", "labels", k]),
+      ...foreignOwners(current, ["spec", "template", "metadata", "labels", k]),
+      ...foreignOwners(current, ["spec", "template", "metadata", "annotations", k]),
+    ])[0] ?? latestForeignWriter(current);
+  return concurrentEdit(
+    `${ref} changed while ambient-migrate was changing it: ${changed.map((k) => `${k} ${before[k] ?? "(absent)"} -> ${now[k] ?? "(absent)"}`).join(", ")}, by ${describeManager(writer)}; stopped rather than overwrite it`,
+    "find out who changes it and why; then run the command again (it re-reads the current values)",
+  );
 }
 
 function keyOf(o: KubeObject): string {

@@ -204,3 +204,12 @@ export function crdsMissing(missing: readonly KindInfo[]): AmbientMigrateError {
 export function prerequisiteMissing(message: string, hint: string): AmbientMigrateError {
   return new AmbientMigrateError(message, ExitCode.prerequisiteMissing, hint);
 }
+
+/** Someone else changed what the run works on: it stops rather than overwrite (exit 10). */
+export function concurrentEdit(
+  message: string,
+  hint: string,
+  details: readonly string[] = [],
+): AmbientMigrateError {
+  return new AmbientMigrateError(message, ExitCode.conflict, hint, details);
+}

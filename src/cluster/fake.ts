@@ -241,6 +241,29 @@ export class FakeClusterPort implements ClusterPort {
     return options.dryRun ? merged : this.put(merged);
   }
 
+  async create(object: KubeObject, options: DryRunOption = {}): Promise<KubeObject> {
+    const created = clone(object);
+    created.metadata.name ||= `${created.metadata.generateName ?? "object-"}${this.revision + 1}`;
+    const ref: ObjectRef = {
+      apiVersion: created.apiVersion,
+      kind: created.kind,
+      name: created.metadata.name,
+    };
+    if (created.metadata.namespace) ref.namespace = created.metadata.namespace;
+    this.record(this.callFor("create", ref, options), groupOf(ref.apiVersion));
+    if (this.objects.has(this.key(ref.apiVersion, ref.kind, ref.namespace, ref.name)))
+      throw httpError(
+        409,
+        JSON.stringify({ message: `${describeRef(ref)} already exists`, reason: "AlreadyExists" }),
+        {
+          verb: "create",
+          group: groupOf(ref.apiVersion),
+          resource: infoFor(ref.apiVersion, ref.kind).plural,
+        },
+      );
+    return options.dryRun ? created : this.put(created);
+  }
+
   async delete(ref: ObjectRef, options: DeleteOptions = {}): Promise<boolean> {
     this.record(this.callFor("delete", ref, options), groupOf(ref.apiVersion));
     const k = this.key(ref.apiVersion, ref.kind, ref.namespace, ref.name);

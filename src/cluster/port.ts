@@ -161,6 +161,11 @@ export interface ClusterPort {
   ): Promise<PatchLabelsResult>;
   /** Server-side apply of a whole object. */
   apply(object: KubeObject, options?: ApplyOptions): Promise<KubeObject>;
+  /**
+   * Creates an object (POST), e.g. a server-side dry-run Pod that goes through the admission
+   * webhooks as a workload's next pod would; metadata.generateName is honoured.
+   */
+  create(object: KubeObject, options?: DryRunOption): Promise<KubeObject>;
   /** Returns false when the object was already gone. */
   delete(ref: ObjectRef, options?: DeleteOptions): Promise<boolean>;
   /** What `kubectl rollout restart` does: stamps the pod template's restartedAt annotation. */

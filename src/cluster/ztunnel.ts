@@ -4,6 +4,7 @@
 // workloads with protocol HBONE *without* nativeTunnel (a sidecar that speaks HBONE shows
 // HBONE too, but with nativeTunnel: true; see procedure.md section 2).
 
+import { setTimeout as sleep } from "node:timers/promises";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { K, kindInfo } from "../inventory/kinds.js";
 import type { KubeObject } from "../inventory/model.js";
@@ -163,10 +164,50 @@ export async function findZtunnel(port: ClusterPort): Promise<{ daemonSet: KubeO
   return { daemonSet, pod };
 }
 
-/** ztunnel's workload list, from one Ready ztunnel pod (each holds the whole mesh's workloads). */
-export async function readZtunnel(port: ClusterPort): Promise<ZtunnelConfig> {
-  const { pod } = await findZtunnel(port);
-  const target = { namespace: pod.metadata.namespace as string, name: pod.metadata.name };
+/** A ztunnel pod whose admin endpoint could not be read, even after retries. */
+export class ZtunnelUnreadable extends AmbientMigrateError {
+  constructor(
+    readonly pod: string,
+    readonly reason: string,
+  ) {
+    super(
+      `ztunnel pod ${pod} could not be read (${CONFIG_DUMP_PATH} on port ${ZTUNNEL_ADMIN_PORT}): ${reason}`,
+      ExitCode.verificationFailed,
+      `check the pod and its admin port: kubectl -n ${pod.split("/")[0]} port-forward ${pod.split("/")[1]} ${ZTUNNEL_ADMIN_PORT}, ` +
+        `then curl localhost:${ZTUNNEL_ADMIN_PORT}${CONFIG_DUMP_PATH}`,
+    );
+  }
+}
+
+const READ_ATTEMPTS = 3;
+
+/**
+ * ztunnel's workload list, from one Ready ztunnel pod (each holds the whole mesh's workloads).
+ * A dropped port-forward or an admin port that does not answer is retried (the pod is looked
+ * up again: a restarted ztunnel has a new name); then ZtunnelUnreadable names the pod.
+ */
+export async function readZtunnel(port: ClusterPort, retryDelayMs = 500): Promise<ZtunnelConfig> {
+  let reason = "";
+  let name = "";
+  for (let attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
+    const { pod } = await findZtunnel(port);
+    const target = { namespace: pod.metadata.namespace as string, name: pod.metadata.name };
+    name = `${target.namespace}/${target.name}`;
+    try {
+      return await readOne(port, target);
+    } catch (err) {
+      if (err instanceof AmbientMigrateError && err.exitCode === ExitCode.forbidden) throw err;
+      reason = (err as Error).message;
+    }
+    if (attempt < READ_ATTEMPTS) await sleep(retryDelayMs * attempt);
+  }
+  throw new ZtunnelUnreadable(name, reason);
+}
+
+async function readOne(
+  port: ClusterPort,
+  target: { namespace: string; name: string },
+): Promise<ZtunnelConfig> {
   const answer = await port.portForwardGet(target, ZTUNNEL_ADMIN_PORT, CONFIG_DUMP_PATH);
   const source = `${target.namespace}/${target.name} (${answer.via})`;
   if (answer.status !== 200) {

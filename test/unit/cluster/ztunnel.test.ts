@@ -6,7 +6,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { FakeClusterPort } from "../../../src/cluster/fake.js";
-import { capturedByZtunnel, parseConfigDump, readZtunnel } from "../../../src/cluster/ztunnel.js";
+import {
+  capturedByZtunnel,
+  parseConfigDump,
+  readZtunnel,
+  ZtunnelUnreadable,
+} from "../../../src/cluster/ztunnel.js";
 import { ExitCode } from "../../../src/errors.js";
 import type { KubeObject } from "../../../src/inventory/model.js";
 
@@ -124,5 +129,41 @@ describe("readZtunnel", () => {
     const error = await readZtunnel(fake).catch((e) => e);
     expect(error.exitCode).toBe(ExitCode.prerequisiteMissing);
     expect(error.message).toContain("has no Ready pod (1 pod(s) in total)");
+  });
+
+  it("retries a dropped port-forward and reads the answer of the next attempt", async () => {
+    const fake = new FakeClusterPort([
+      daemonSet("istio-system", "ztunnel", { app: "ztunnel" }),
+      pod("istio-system", "z", true),
+    ]);
+    let attempts = 0;
+    const port = new Proxy(fake, {
+      get(target, prop, receiver) {
+        if (prop !== "portForwardGet") return Reflect.get(target, prop, receiver);
+        return async () => {
+          attempts++;
+          if (attempts < 3) throw new Error("port-forward connection closed with no answer");
+          return { status: 200, body: arrays, via: "port-forward" };
+        };
+      },
+    });
+    const config = await readZtunnel(port, 1);
+    expect(attempts).toBe(3);
+    expect(config.workloadsIn("shop")).toHaveLength(3);
+  });
+
+  it("names the ztunnel pod it could not read after its retries (exit 9)", async () => {
+    const fake = new FakeClusterPort([
+      daemonSet("istio-system", "ztunnel", { app: "ztunnel" }),
+      pod("istio-system", "z", true),
+    ]);
+    const error = await readZtunnel(fake, 1).catch((e) => e);
+    expect(error).toBeInstanceOf(ZtunnelUnreadable);
+    expect(error.exitCode).toBe(ExitCode.verificationFailed);
+    expect(error.message).toContain(
+      "ztunnel pod istio-system/z could not be read (/config_dump on port 15000)",
+    );
+    expect(error.message).toContain("nothing served");
+    expect(fake.calls.filter((c) => c.resource === "pods/portforward")).toHaveLength(3);
   });
 });
