@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // Entry point for `ambient-migrate` and the kubectl plugin `kubectl ambient-migrate`.
+import module from "node:module";
+
 const [major] = process.versions.node.split(".").map(Number);
 if (major < 22) {
   process.stderr.write(
@@ -8,5 +10,7 @@ if (major < 22) {
   );
   process.exit(1);
 }
-const { run } = await import("../dist/cli/main.js");
+// V8's compiled code is cached on disk (in the OS's temp dir) and reused by the next run.
+module.enableCompileCache?.();
+const { run } = await import("../dist/ambient-migrate.js");
 process.exitCode = await run(process.argv.slice(2));

@@ -1,11 +1,11 @@
 // The ambient-migrate command line: global kubectl-style flags, one subcommand per capability,
 // and the one place where errors become exit codes.
 
-import { createRequire } from "node:module";
 import { Command, CommanderError, Option } from "commander";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { commands } from "./commands/index.js";
 import "./cluster-loader.js";
+import packageJson from "../../package.json" with { type: "json" };
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -53,8 +53,8 @@ Exit codes:
   return program;
 }
 
-// package.json sits two levels up from both src/cli and dist/cli.
-const VERSION = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
+// Bundled into the build, so that the version never depends on where the CLI is installed.
+const VERSION = packageJson.version;
 
 /** Runs the CLI and returns the exit code; never calls process.exit itself. */
 export async function run(argv: readonly string[]): Promise<number> {
