@@ -1,7 +1,7 @@
 // assess: inventory -> findings. Pure: runs the mesh checks once and the namespace checks for
 // each selected namespace, and sums them up per namespace.
 
-import type { Inventory } from "../inventory/model.js";
+import { byCodePoint, type Inventory } from "../inventory/model.js";
 import type { NamespaceMode } from "../mesh/namespace-state.js";
 import { MeshContext, NamespaceContext, type WaypointFacts } from "./context.js";
 import { type Finding, SEVERITY_ORDER, type Severity } from "./finding.js";
@@ -48,11 +48,11 @@ export function assess(inventory: Inventory, namespaces: readonly string[]): Ass
 export function sortFindings(findings: Finding[]): Finding[] {
   return findings.sort(
     (a, b) =>
-      a.namespace.localeCompare(b.namespace) ||
+      byCodePoint(a.namespace, b.namespace) ||
       SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
-      a.code.localeCompare(b.code) ||
-      a.kind.localeCompare(b.kind) ||
-      a.name.localeCompare(b.name),
+      byCodePoint(a.code, b.code) ||
+      byCodePoint(a.kind, b.kind) ||
+      byCodePoint(a.name, b.name),
   );
 }
 

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, relative } from "node:path";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { lookupKind } from "./kinds.js";
-import { Inventory, type KubeObject } from "./model.js";
+import { byCodePoint, Inventory, type KubeObject } from "./model.js";
 import { parseDocuments } from "./parse-documents.js";
 
 const MANIFEST_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
@@ -66,7 +66,7 @@ function expand(path: string, problems: string[]): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
-      a.name.localeCompare(b.name),
+      byCodePoint(a.name, b.name),
     )) {
       if (entry.name.startsWith(".")) continue;
       const full = join(dir, entry.name);

@@ -142,3 +142,12 @@ export function ref(object: KubeObject): string {
   const ns = object.metadata.namespace ? `${object.metadata.namespace}/` : "";
   return `${object.kind}/${ns}${object.metadata.name}`;
 }
+
+/**
+ * Orders strings by code point, as Array.prototype.sort does. localeCompare would load ICU's
+ * collator on first use (about 40 ms of start-up) and compare far slower, for names that are
+ * ASCII anyway.
+ */
+export function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
