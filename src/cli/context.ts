@@ -18,8 +18,18 @@ export interface GlobalOptions {
   filename: string[];
 }
 
-export function globalOptions(command: Command): GlobalOptions {
+/** accept.html: the command renders `-o html` (given back as its human form, "table"). */
+export function globalOptions(command: Command, accept: { html?: boolean } = {}): GlobalOptions {
   const o = command.optsWithGlobals() as Record<string, unknown>;
+  if (o.output === "html") {
+    if (!accept.html)
+      throw new AmbientMigrateError(
+        `-o html is not an output of \`${command.name()}\``,
+        ExitCode.usage,
+        "use -o table, -o json or -o yaml; the HTML report is `ambient-migrate report -o html`",
+      );
+    o.output = "table";
+  }
   const namespace = ((o.namespace as string[] | undefined) ?? [])
     .flatMap((n) => n.split(","))
     .filter(Boolean);

@@ -23,8 +23,8 @@ export function buildProgram(): Command {
     .option("-A, --all-namespaces", "act on every namespace")
     .option("-l, --selector <selector>", "select namespaces by label, e.g. istio-injection=enabled")
     .addOption(
-      new Option("-o, --output <format>", "output format")
-        .choices(["table", "json", "yaml"])
+      new Option("-o, --output <format>", "output format (html: report only)")
+        .choices(["table", "json", "yaml", "html"])
         .default("table"),
     )
     .option(

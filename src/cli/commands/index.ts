@@ -5,6 +5,7 @@ import { backupCommand } from "./backup.js";
 import { migrateCommand } from "./migrate.js";
 import { observabilityCommand } from "./observability.js";
 import { planCommand } from "./plan.js";
+import { reportCommand } from "./report.js";
 import { rollbackCommand } from "./rollback.js";
 import { statusCommand } from "./status.js";
 import { translateCommand } from "./translate.js";
@@ -18,4 +19,5 @@ export const commands: (() => Command)[] = [
   migrateCommand,
   rollbackCommand,
   observabilityCommand,
+  reportCommand,
 ];
