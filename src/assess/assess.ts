@@ -3,6 +3,7 @@
 
 import { byCodePoint, type Inventory } from "../inventory/model.js";
 import type { NamespaceMode } from "../mesh/namespace-state.js";
+import type { ObservedEdge } from "../waves/graph.js";
 import { MeshContext, NamespaceContext, type WaypointFacts } from "./context.js";
 import { type Finding, SEVERITY_ORDER, type Severity } from "./finding.js";
 import { MESH_CHECKS, NAMESPACE_CHECKS } from "./registry.js";
@@ -21,8 +22,17 @@ export interface Assessment {
   namespaces: NamespaceAssessment[];
 }
 
-export function assess(inventory: Inventory, namespaces: readonly string[]): Assessment {
-  const mesh = new MeshContext(inventory);
+export interface AssessOptions {
+  /** Traffic Prometheus observed between namespaces: more callers for the cross-namespace checks. */
+  observed?: readonly ObservedEdge[];
+}
+
+export function assess(
+  inventory: Inventory,
+  namespaces: readonly string[],
+  options: AssessOptions = {},
+): Assessment {
+  const mesh = new MeshContext(inventory, options.observed);
   const meshFindings = MESH_CHECKS.flatMap((check) => check(mesh));
   const meshBlocked = meshFindings.some((f) => f.severity === "blocker");
   const findings: Finding[] = [...meshFindings];

@@ -10,6 +10,13 @@ import { classifyAuthorizationPolicy, type PolicyClassification } from "../mesh/
 import { type NamespaceState, namespaceState } from "../mesh/namespace-state.js";
 import { isWaypoint, namespaceWaypointRef } from "../mesh/waypoint.js";
 import { sidecarStateOf, type Workload, type WorkloadSidecarState, workloadsIn } from "../mesh/workloads.js";
+import {
+  type CallGraph,
+  callGraphOf,
+  type IngressBackend,
+  ingressBackends,
+  type ObservedEdge,
+} from "../waves/graph.js";
 import { FINDING_CODES, type Finding, type FindingCode } from "./finding.js";
 import { type MeshBinding, vsBinding } from "./routing.js";
 import { waypointReasons } from "./waypoint-need.js";
@@ -29,8 +36,39 @@ export class MeshContext {
   private origins: Map<KubeObject, string> | undefined;
   private namespaces: Map<string, KubeObject> | undefined;
   private root: string | undefined;
+  private graph: CallGraph | undefined;
+  private onSidecars: Set<string> | undefined;
+  private ingress: IngressBackend[] | undefined;
 
-  constructor(readonly inventory: Inventory) {}
+  constructor(
+    readonly inventory: Inventory,
+    /** Traffic Prometheus observed between namespaces (`--prometheus`), for the call graph. */
+    readonly observed: readonly ObservedEdge[] = [],
+  ) {}
+
+  /** Which namespaces call which: from configuration, and observed traffic when given. */
+  callGraph(): CallGraph {
+    this.graph ??= callGraphOf(this.inventory, this.rootNamespace, this.observed);
+    return this.graph;
+  }
+
+  /** Services that ingress gateways route to (VirtualServices on Istio Gateways, routes on Gateways). */
+  ingressBackends(): IngressBackend[] {
+    this.ingress ??= ingressBackends(this.inventory);
+    return this.ingress;
+  }
+
+  /** Namespaces whose pods still run (or would get) sidecars: not restarted into ambient yet. */
+  sidecarNamespaces(): Set<string> {
+    if (!this.onSidecars) {
+      this.onSidecars = new Set();
+      for (const ns of this.inventory.namespaceNames()) {
+        const { mode } = new NamespaceContext(this, ns).state();
+        if (mode === "sidecar" || mode === "migrating") this.onSidecars.add(ns);
+      }
+    }
+    return this.onSidecars;
+  }
 
   /** file:line of an object read from files. */
   originOf(object: KubeObject): string | undefined {

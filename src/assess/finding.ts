@@ -58,6 +58,23 @@ export const FINDING_CODES = {
     "a StatefulSet or DaemonSet with sidecars: restarted by rollout restart",
   ),
   "sidecar-workload-manual-restart": warning("a workload with sidecars that rollout restart cannot renew"),
+  // Traffic across namespaces.
+  "ingress-bypasses-waypoint": warning(
+    "an ingress gateway routes to a Service that gets a waypoint: without istio.io/ingress-use-waypoint it skips it",
+  ),
+  "network-policy-blocks-hbone": warning(
+    "a NetworkPolicy lets no HBONE (TCP 15008) in or out, or blocks kubelet probes from 169.254.7.127",
+  ),
+  "sidecar-callers-bypass-waypoint": warning(
+    "namespaces still on sidecars call this one: their requests skip its waypoint's L7 policies",
+  ),
+  "headless-service-sidecar-callers": warning(
+    "a headless Service: sidecar clients cannot send HBONE to its ambient pods (plaintext instead)",
+  ),
+  "port-level-mtls-permissive": warning("a port-level PERMISSIVE or UNSET under a STRICT default"),
+  "service-entry-export-to": info(
+    "ztunnel ignores a ServiceEntry's exportTo; egress that relied on sidecars changes",
+  ),
 } as const satisfies Record<string, FindingCodeInfo>;
 
 export type FindingCode = keyof typeof FINDING_CODES;

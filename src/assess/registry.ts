@@ -9,6 +9,7 @@ import { namespaceState } from "./checks/namespace.js";
 import { meshPeerAuthentication, peerAuthentications } from "./checks/peer-authentication.js";
 import { sidecarOnlyConfig } from "./checks/sidecar-only-config.js";
 import { spireWorkloads } from "./checks/spire.js";
+import { trafficSafetyChecks } from "./checks/traffic-safety.js";
 import { virtualServices } from "./checks/virtual-services.js";
 import { vmWorkloads } from "./checks/vm-workloads.js";
 import { workloadChecks } from "./checks/workloads.js";
@@ -26,4 +27,5 @@ export const NAMESPACE_CHECKS: readonly NamespaceCheck[] = [
   virtualServices,
   destinationRules,
   workloadChecks,
+  ...trafficSafetyChecks,
 ];

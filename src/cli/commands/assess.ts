@@ -3,6 +3,7 @@
 import { Command } from "commander";
 import { type Assessment, assess } from "../../assess/assess.js";
 import { ExitCode } from "../../errors.js";
+import { observedTraffic, type TrafficSource } from "../../waves/waves.js";
 import { globalOptions, loadMesh, note } from "../context.js";
 import { structured, table } from "../output.js";
 
@@ -13,11 +14,17 @@ export function assessCommand(): Command {
       "after",
       "\nExit code 3 when any blocker is found. Finding codes are documented in docs/findings.md.",
     )
-    .action((_options, command: Command) => {
+    .option(
+      "--prometheus <url>",
+      "also learn which namespaces call which from traffic Prometheus observed (for sidecar-callers-bypass-waypoint)",
+    )
+    .option("--window <duration>", "how far back --prometheus looks (a Prometheus duration)", "7d")
+    .action((flags: TrafficSource, command: Command) => {
       const options = globalOptions(command);
-      return loadMesh(options).then((loaded) => {
+      return loadMesh(options).then(async (loaded) => {
         note(loaded.summary);
-        const assessment = assess(loaded.inventory, loaded.namespaces);
+        const observed = await observedTraffic(flags, note);
+        const assessment = assess(loaded.inventory, loaded.namespaces, { observed });
         process.stdout.write(
           options.output === "table"
             ? renderAssessment(assessment)

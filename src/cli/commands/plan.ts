@@ -6,6 +6,7 @@ import { assess } from "../../assess/assess.js";
 import { ExitCode } from "../../errors.js";
 import { buildPlan } from "../../plan/build.js";
 import { renderPlanText } from "../../plan/render-text.js";
+import { observedTraffic, renderWaves, wavesOf } from "../../waves/waves.js";
 import { globalOptions, loadMesh, note } from "../context.js";
 import { structured } from "../output.js";
 
@@ -15,6 +16,9 @@ interface PlanFlags {
   bypassDeny?: boolean;
   patchForcedInjection?: boolean;
   rootNamespace: string;
+  waves?: boolean;
+  prometheus?: string;
+  window: string;
 }
 
 export function planCommand(): Command {
@@ -34,26 +38,43 @@ export function planCommand(): Command {
       "step 3 also removes sidecar.istio.io/inject=true and istio.io/rev from pod templates that force injection on their own (as `migrate --patch-forced-injection`)",
     )
     .option("--root-namespace <ns>", "Istio's root namespace", "istio-system")
+    .option(
+      "--waves",
+      "order the namespaces into migration waves: callers before the namespaces they call, namespaces that call each other together",
+    )
+    .option(
+      "--prometheus <url>",
+      "also learn who calls whom from traffic Prometheus observed (istio_requests_total, istio_tcp_*)",
+    )
+    .option("--window <duration>", "how far back --prometheus looks (a Prometheus duration)", "7d")
     .addHelpText(
       "after",
       `
 Step 1 first applies the translated objects (see ambient-migrate translate). A namespace where some
 source cannot be translated faithfully is blocked unless --accept-translation-losses.
-The JSON/YAML schema is documented in docs/plan-schema.md.`,
+The JSON/YAML schema is documented in docs/plan-schema.md.
+
+--waves builds the namespace call graph from AuthorizationPolicy sources, routes, ServiceEntries,
+Sidecar egress hosts and, with --prometheus, observed traffic; -o json then adds
+{"waves":[{"wave":1,"namespaces":[...],"why":[...]}, ...]} before "namespaces".
+  ambient-migrate plan -A --waves --prometheus http://127.0.0.1:9090 --window 7d`,
     )
     .action(async (options: PlanFlags, command: Command) => {
       const global = globalOptions(command);
       const loaded = await loadMesh(global);
       note(loaded.summary);
-      const plan = buildPlan(loaded.inventory, assess(loaded.inventory, loaded.namespaces), {
+      const observed = await observedTraffic(options, note);
+      const assessment = assess(loaded.inventory, loaded.namespaces, { observed });
+      const plan = buildPlan(loaded.inventory, assessment, {
         acceptTranslationLosses: options.acceptTranslationLosses === true,
         bypassDeny: options.bypassDeny === true,
         patchForcedInjection: options.patchForcedInjection === true,
         rootNamespace: options.rootNamespace,
       });
-      process.stdout.write(
-        global.output === "table" ? renderPlanText(plan) : structured(plan, global.output),
-      );
+      const waves = options.waves ? wavesOf(loaded.inventory, plan, observed) : undefined;
+      if (global.output === "table")
+        process.stdout.write((waves ? renderWaves(waves) : "") + renderPlanText(plan));
+      else process.stdout.write(structured(waves ? { waves, ...plan } : plan, global.output));
       if (options.failOnBlocked && plan.namespaces.some((n) => n.blocked))
         process.exitCode = ExitCode.blockersFound;
     });

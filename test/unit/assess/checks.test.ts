@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FINDING_CODES, type FindingCode } from "../../../src/assess/finding.js";
 import { codes, findingsOf, fixture, namespaceYaml } from "./helpers.js";
+import { TRAFFIC_SAFETY_CASES } from "./traffic-safety-cases.js";
 
 const SIDECAR_NS = namespaceYaml("app", { "istio-injection": "enabled" });
 
@@ -161,6 +162,7 @@ const CASES: Record<FindingCode, { yaml: string; phrase: string; namespaces?: st
     yaml: `${SIDECAR_NS}apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: report\nspec:\n  schedule: "0 * * * *"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n          - name: r\n            image: x\n`,
     phrase: "next scheduled run",
   },
+  ...TRAFFIC_SAFETY_CASES,
 };
 
 describe("every finding code", () => {
