@@ -4,7 +4,7 @@
 
 import { serviceOfHost } from "../assess/routing.js";
 import { K } from "../inventory/kinds.js";
-import type { Inventory, KubeObject } from "../inventory/model.js";
+import { byCodePoint, type Inventory, type KubeObject } from "../inventory/model.js";
 import { isWaypoint } from "../mesh/waypoint.js";
 
 export interface CallEdge {
@@ -34,7 +34,7 @@ export class CallGraph {
   }
 
   all(): CallEdge[] {
-    return [...this.edges.values()].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+    return [...this.edges.values()].sort((a, b) => byCodePoint(a.from, b.from) || byCodePoint(a.to, b.to));
   }
 
   /** Edges into `namespace`: who calls it. */

@@ -3,6 +3,7 @@
 // Each hop is reported by both ends (reporter source/destination/waypoint): summing per reporter
 // and keeping the largest avoids counting a call twice.
 
+import { byCodePoint } from "../inventory/model.js";
 import { type PrometheusClient, parsePromDuration } from "../prometheus/client.js";
 import type { ObservedEdge } from "./graph.js";
 
@@ -37,5 +38,5 @@ export async function observedEdges(
       edges.set(key, edge);
     }
   }
-  return [...edges.values()].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+  return [...edges.values()].sort((a, b) => byCodePoint(a.from, b.from) || byCodePoint(a.to, b.to));
 }

@@ -3,6 +3,7 @@
 // enforces its own L7 policies on an ambient caller. Namespaces that call each other (a strongly
 // connected component) cannot be ordered and move in one wave. Every wave says why it is there.
 
+import { byCodePoint } from "../inventory/model.js";
 import type { CallEdge, CallGraph } from "./graph.js";
 
 export interface Wave {
@@ -119,7 +120,7 @@ export function planWaves(
     why.set(i, reasons);
   });
   const waves = new Map<number, Wave>();
-  const byName = sccs.map((_, i) => i).sort((a, b) => sccs[a]![0]!.localeCompare(sccs[b]![0]!));
+  const byName = sccs.map((_, i) => i).sort((a, b) => byCodePoint(sccs[a]![0]!, sccs[b]![0]!));
   for (const i of byName) {
     const scc = sccs[i]!;
     const n = waveOf[i]!;
