@@ -18,8 +18,14 @@ export interface GlobalOptions {
   filename: string[];
 }
 
-/** accept.html: the command renders `-o html` (given back as its human form, "table"). */
-export function globalOptions(command: Command, accept: { html?: boolean } = {}): GlobalOptions {
+/**
+ * accept.html: the command renders `-o html` (given back as its human form, "table").
+ * accept.namespaceArgs: namespaces given as arguments (`migrate NS...`), taken as -n.
+ */
+export function globalOptions(
+  command: Command,
+  accept: { html?: boolean; namespaceArgs?: readonly string[] } = {},
+): GlobalOptions {
   const o = command.optsWithGlobals() as Record<string, unknown>;
   if (o.output === "html") {
     if (!accept.html)
@@ -30,9 +36,18 @@ export function globalOptions(command: Command, accept: { html?: boolean } = {})
       );
     o.output = "table";
   }
-  const namespace = ((o.namespace as string[] | undefined) ?? [])
-    .flatMap((n) => n.split(","))
-    .filter(Boolean);
+  const namespace = [
+    ...new Set(
+      [...((o.namespace as string[] | undefined) ?? []), ...(accept.namespaceArgs ?? [])]
+        .flatMap((n) => n.split(","))
+        .filter(Boolean),
+    ),
+  ];
+  if (namespace.length > 0 && o.allNamespaces === true)
+    throw new AmbientMigrateError(
+      "-n/--namespace and -A/--all-namespaces select namespaces differently: give one of them",
+      ExitCode.usage,
+    );
   return {
     ...(o.kubeconfig ? { kubeconfig: o.kubeconfig as string } : {}),
     ...(o.context ? { context: o.context as string } : {}),
@@ -121,7 +136,10 @@ export function selectNamespaces(inventory: Inventory, options: GlobalOptions): 
   }
   if (options.selector) {
     const matches = parseSelector(options.selector);
+    const before = selected.length;
     selected = selected.filter((n) => matches(labelsOf(inventory.namespaceObject(n))));
+    if (selected.length === 0)
+      note(`no namespace matches -l ${options.selector} (${before} namespace(s) looked at)`);
   }
   return [...new Set(selected)].sort();
 }

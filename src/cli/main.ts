@@ -32,7 +32,6 @@ export function buildProgram(): Command {
       "read manifests instead of a cluster: files, directories (recursively) or - for stdin; repeatable",
       collect,
     )
-    .showHelpAfterError("(run with --help for usage)")
     .addHelpText(
       "after",
       `
@@ -49,7 +48,10 @@ Exit codes:
     );
   // Every subcommand's --help also lists the global flags (-n, -f, -o...), as kubectl's does.
   for (const make of commands) program.addCommand(make().configureHelp({ showGlobalOptions: true }));
-  program.exitOverride();
+  // Subcommands added with addCommand do not inherit these: without them an unknown option, an
+  // extra argument or a bad choice after the subcommand would exit 1 through process.exit.
+  for (const command of [program, ...program.commands])
+    command.exitOverride().showHelpAfterError("(run with --help for usage)");
   return program;
 }
 

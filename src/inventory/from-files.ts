@@ -1,7 +1,7 @@
 // Fills an inventory from manifests on disk: files, directories (recursively) or stdin, with
 // multi-document YAML, JSON, `kind: List` and typed lists (`kubectl get -o yaml` dumps).
 
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, relative } from "node:path";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { lookupKind } from "./kinds.js";
@@ -65,9 +65,14 @@ function expand(path: string, problems: string[]): string[] {
   if (!stats.isDirectory()) return [path];
   const out: string[] = [];
   const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
-      byCodePoint(a.name, b.name),
-    )) {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      problems.push(`${dir}: cannot read directory: ${(err as Error).message}`);
+      return;
+    }
+    for (const entry of entries.sort((a, b) => byCodePoint(a.name, b.name))) {
       if (entry.name.startsWith(".")) continue;
       const full = join(dir, entry.name);
       if (entry.isDirectory()) walk(full);

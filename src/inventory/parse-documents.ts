@@ -32,12 +32,97 @@ export interface ParsedText {
 /** Aliases per document: enough for real manifests, too few for an alias bomb. */
 const MAX_ALIASES = 1000;
 
+/**
+ * Deepest nesting a document may have (js-yaml's own limit). Kubernetes objects stay far below;
+ * deeper values would overflow the stack of whatever walks them later (renderers, validators).
+ */
+export const MAX_DEPTH = 100;
+
 export function parseDocuments(text: string, looksLikeJson: boolean): ParsedText {
-  return (
-    (looksLikeJson || text.trimStart().startsWith("{") ? parseJson(text) : undefined) ??
-    parseYamlFast(text) ??
-    parseYamlPrecise(text)
+  let parsed: ParsedText;
+  try {
+    parsed =
+      (looksLikeJson || text.trimStart().startsWith("{") ? parseJson(text) : undefined) ??
+      parseYamlFast(text) ??
+      parseYamlPrecise(text);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return { documents: [], problems: [{ line: nestingLine(text, 0), message: "nested too deeply" }] };
+  }
+  return limitDepth(parsed, text);
+}
+
+/** Documents nested deeper than MAX_DEPTH become problems ("nested too deeply at file:line"). */
+export function limitDepth(parsed: ParsedText, text: string): ParsedText {
+  // The `yaml` package reports its own stack overflow as a parse error.
+  const problems = parsed.problems.map((p) =>
+    /call stack/i.test(p.message)
+      ? { line: nestingLine(text, 0), message: `nested too deeply (more than ${MAX_DEPTH} levels)` }
+      : p,
   );
+  const deep = parsed.documents.filter((d) => depthExceeds(d.value, MAX_DEPTH));
+  if (deep.length === 0) return { documents: parsed.documents, problems };
+  return {
+    documents: parsed.documents.filter((d) => !deep.includes(d)),
+    problems: [
+      ...problems,
+      ...deep.map((d) => ({
+        line: nestingLine(text, d.line),
+        message: `nested too deeply (more than ${MAX_DEPTH} levels)`,
+      })),
+    ],
+  };
+}
+
+/** Whether a parsed value nests deeper than `max`; iterative, so any depth is safe to measure. */
+export function depthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (typeof v !== "object" || v === null) continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * The line (from `fromLine` on) where the text first nests deeper than MAX_DEPTH, counting flow
+ * brackets and growing indentation; `fromLine` (or 1) when that cannot be told.
+ */
+export function nestingLine(text: string, fromLine: number): number {
+  let line = 1;
+  let flow = 0;
+  const indents: number[] = [];
+  let atLineStart = true;
+  let quote = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\n") {
+      line++;
+      atLineStart = true;
+      continue;
+    }
+    if (line < fromLine) continue;
+    if (atLineStart) {
+      atLineStart = false;
+      let width = 0;
+      while (text[i + width] === " " || text[i + width] === "-") width++;
+      if (text[i + width] !== "\n" && text[i + width] !== "#") {
+        while (indents.length > 0 && (indents[indents.length - 1] as number) >= width) indents.pop();
+        indents.push(width);
+      }
+    }
+    if (quote) {
+      if (c === quote) quote = "";
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === "[" || c === "{") flow++;
+    else if (c === "]" || c === "}") flow--;
+    if (flow + indents.length > MAX_DEPTH) return line;
+  }
+  return Math.max(fromLine, 1);
 }
 
 function parseJson(text: string): ParsedText | undefined {

@@ -4,6 +4,7 @@
 // annotations.list[].expr. Only those strings change; the JSON text around them stays as is.
 
 import { AmbientMigrateError, ExitCode } from "../errors.js";
+import { depthExceeds, MAX_DEPTH, nestingLine } from "../inventory/parse-documents.js";
 import { Reporter } from "./metrics.js";
 import {
   type ExpressionRewrite,
@@ -78,6 +79,11 @@ export function rewriteDashboardText(text: string, mode: RewriteMode, source: st
   } catch (err) {
     throw new AmbientMigrateError(`${source}: not JSON: ${(err as Error).message}`, ExitCode.invalidInput);
   }
+  if (depthExceeds(dashboard, MAX_DEPTH))
+    throw new AmbientMigrateError(
+      `${source}:${nestingLine(text, 1)}: nested too deeply (more than ${MAX_DEPTH} levels)`,
+      ExitCode.invalidInput,
+    );
   if (!isDashboard(dashboard)) {
     throw new AmbientMigrateError(
       `${source}: not a Grafana dashboard (no panels, rows or templating)`,

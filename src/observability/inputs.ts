@@ -1,10 +1,11 @@
 // Reading the files `observability` rewrites and writing the results: the I/O around report.ts.
 
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { K } from "../inventory/kinds.js";
 import type { Inventory } from "../inventory/model.js";
+import { type OutputFile, safeFileName, writeFilesInto } from "../output-files.js";
 import type { InputDocument, ObservabilityReport } from "./report.js";
 import { monitorsYaml } from "./report.js";
 
@@ -18,11 +19,19 @@ export function readInputDocuments(paths: readonly string[]): InputDocument[] {
     try {
       stats = statSync(path);
     } catch {
-      throw new AmbientMigrateError(`${path}: no such file or directory`, ExitCode.notFound);
+      throw new AmbientMigrateError(`${path}: no such file or directory`, ExitCode.invalidInput);
     }
     if (stats.isDirectory()) {
-      for (const entry of readdirSync(path).sort())
-        if (!entry.startsWith(".")) walk(join(path, entry), false);
+      let entries: string[];
+      try {
+        entries = readdirSync(path).sort();
+      } catch (err) {
+        throw new AmbientMigrateError(
+          `${path}: cannot read directory: ${(err as Error).message}`,
+          ExitCode.invalidInput,
+        );
+      }
+      for (const entry of entries) if (!entry.startsWith(".")) walk(join(path, entry), false);
     } else if (explicit || EXTENSIONS.has(extname(path).toLowerCase())) files.push(path);
   };
   for (const p of paths) walk(p, true);
@@ -30,7 +39,12 @@ export function readInputDocuments(paths: readonly string[]): InputDocument[] {
 }
 
 function readDocument(file: string): InputDocument {
-  const text = readFileSync(file, "utf8");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new AmbientMigrateError(`${file}: cannot read: ${(err as Error).message}`, ExitCode.invalidInput);
+  }
   const json = extname(file).toLowerCase() === ".json" || text.trimStart().startsWith("{");
   return { source: file, text, format: json ? "json" : "yaml" };
 }
@@ -48,10 +62,9 @@ export function inventoryFiles(inventory: Inventory, exclude: ReadonlySet<string
 }
 
 /** Writes the rewritten documents (changed or not) and the generated monitors into a directory. */
-export function writeOutputs(report: ObservabilityReport, dir: string): string[] {
-  mkdirSync(dir, { recursive: true });
+export function writeOutputs(report: ObservabilityReport, dir: string, overwrite = false): string[] {
   const used = new Set<string>();
-  const written: string[] = [];
+  const files: OutputFile[] = [];
   const unique = (name: string) => {
     let candidate = name;
     for (let i = 2; used.has(candidate); i++)
@@ -60,14 +73,12 @@ export function writeOutputs(report: ObservabilityReport, dir: string): string[]
     return candidate;
   };
   for (const d of report.documents) {
-    const name = unique(d.fromCluster ? `${d.source.replaceAll("/", "_")}.yaml` : basename(d.source));
-    writeFileSync(join(dir, name), d.text);
-    written.push(join(dir, name));
+    const name = d.fromCluster
+      ? `${safeFileName(d.source.replaceAll("/", "_"), "object")}.yaml`
+      : basename(d.source);
+    files.push({ name: unique(name), text: d.text });
   }
-  if (report.generatedMonitors.length > 0) {
-    const name = join(dir, unique("podmonitors.generated.yaml"));
-    writeFileSync(name, monitorsYaml(report.generatedMonitors));
-    written.push(name);
-  }
-  return written;
+  if (report.generatedMonitors.length > 0)
+    files.push({ name: unique("podmonitors.generated.yaml"), text: monitorsYaml(report.generatedMonitors) });
+  return writeFilesInto(dir, files, { overwrite, flag: "--output-dir" });
 }

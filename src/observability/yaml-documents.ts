@@ -5,6 +5,7 @@
 
 import { isScalar, parseAllDocuments, type Scalar } from "yaml";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
+import { parseDocuments } from "../inventory/parse-documents.js";
 import {
   type DocumentRewrite,
   type ExpressionReport,
@@ -29,14 +30,13 @@ export function rewriteYamlText(text: string, mode: RewriteMode, source: string)
   const edits: TextEdit[] = [];
   const expressions: ExpressionReport[] = [];
   const expected: { docIndex: number; path: JsonPath; value: string }[] = [];
+  // Read as -f reads manifests first, so that every problem is reported the same way (file:line).
+  const checked = parseDocuments(text, false);
+  const problem = checked.problems[0];
+  if (problem)
+    throw new AmbientMigrateError(`${source}:${problem.line}: ${problem.message}`, ExitCode.invalidInput);
   const docs = parseAllDocuments(text, { uniqueKeys: false });
   docs.forEach((doc, docIndex) => {
-    if (doc.errors.length > 0) {
-      throw new AmbientMigrateError(
-        `${source}: malformed YAML: ${doc.errors[0]?.message.split("\n")[0]}`,
-        ExitCode.invalidInput,
-      );
-    }
     const value = doc.toJS({ maxAliasCount: 1000 });
     for (const carrier of carriersIn(value, [])) {
       const node = doc.getIn(carrier.path, true);

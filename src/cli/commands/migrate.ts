@@ -30,6 +30,7 @@ export function migrateCommand(): Command {
       "migrate namespaces to ambient mode on the live cluster: the six steps of the plan, each change " +
         "journalled in the namespace and each step verified before the next; resumable and reversible",
     )
+    .argument("[namespace...]", "namespaces to migrate (as -n NS)")
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
     .addOption(
       new Option("--dry-run <mode>", "client: print the changes; server: send them with server-side dry run")
@@ -46,8 +47,8 @@ export function migrateCommand(): Command {
       "--patch-forced-injection",
       "in step 3, also remove sidecar.istio.io/inject=true and istio.io/rev from pod templates that force injection on their own (Deployments, StatefulSets, DaemonSets, CronJobs); rollback puts them back",
     )
-    .action(async (flags: MigrateFlags, command: Command) => {
-      const options = globalOptions(command);
+    .action(async (args: string[], flags: MigrateFlags, command: Command) => {
+      const options = globalOptions(command, { namespaceArgs: args });
       if (options.filename.length > 0)
         throw new AmbientMigrateError(
           "migrate changes a cluster; it does not read files",

@@ -32,6 +32,7 @@ interface Options {
   rules?: string[];
   mode: RewriteMode;
   outputDir?: string;
+  overwrite?: boolean;
   diff?: boolean;
   apply?: boolean;
   yes?: boolean;
@@ -63,6 +64,10 @@ export function observabilityCommand(): Command {
         .default("during"),
     )
     .option("--output-dir <dir>", "write the rewritten files and the generated PodMonitors here")
+    .option(
+      "--overwrite",
+      "replace files that already exist in --output-dir (without it: exit 2, nothing written)",
+    )
     .option("--diff", "print a unified diff of the rewritten files instead of the report")
     .option(
       "--apply",
@@ -114,7 +119,8 @@ Examples:
       const report = buildReport(documents, options.mode, mesh);
       summarise(report);
       if (options.outputDir) {
-        for (const file of writeOutputs(report, options.outputDir)) note(`wrote ${file}`);
+        for (const file of writeOutputs(report, options.outputDir, options.overwrite === true))
+          note(`wrote ${file}`);
       }
       if (options.diff) process.stdout.write(reportDiff(report));
       else if (global.output === "table") process.stdout.write(renderTable(report));

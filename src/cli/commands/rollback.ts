@@ -1,11 +1,11 @@
-// `ambient-migrate rollback NS [--to-step N]`: undoes what `migrate` recorded in the namespace's
+// `ambient-migrate rollback NS... [--to-step N]`: undoes what `migrate` recorded in the namespace's
 // journal, newest first, with the exact values it replaced; restarted workloads are restarted
 // again once injection is back, and must show their sidecars before the rollback reports done.
 
 import { Command } from "commander";
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
 import { newHolderIdentity } from "../../run/lock.js";
-import { rollbackNamespace } from "../../run/rollback.js";
+import { type RollbackResult, rollbackNamespace } from "../../run/rollback.js";
 import { confirm, DEFAULT_GATE_TIMEOUT, parseTimeout, withInterruption } from "../../run/session.js";
 import { clusterPortFor } from "../cluster-loader.js";
 import { globalOptions, note } from "../context.js";
@@ -21,13 +21,20 @@ interface RollbackFlags {
 export function rollbackCommand(): Command {
   return new Command("rollback")
     .description("undo a migration from the namespace's journal (all of it, or the steps after --to-step)")
-    .argument("<namespace>", "the namespace to roll back")
+    .argument("[namespace...]", "the namespaces to roll back (as -n NS)")
     .option("--to-step <n>", "keep steps 1..n (0: undo everything)", "0")
     .option("--overwrite", "restore backed-up objects even over newer objects of the same name")
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
     .option("--timeout <duration>", "how long the sidecars may take to come back", DEFAULT_GATE_TIMEOUT)
-    .action(async (namespace: string, flags: RollbackFlags, command: Command) => {
-      const options = globalOptions(command);
+    .action(async (args: string[], flags: RollbackFlags, command: Command) => {
+      const options = globalOptions(command, { namespaceArgs: args });
+      const namespaces = options.namespace;
+      if (namespaces.length === 0 || options.allNamespaces || options.selector)
+        throw new AmbientMigrateError(
+          "rollback needs the namespaces named",
+          ExitCode.usage,
+          "ambient-migrate rollback NS... (or -n NS); each is rolled back from its own journal",
+        );
       const toStep = Number(flags.toStep);
       if (!Number.isInteger(toStep) || toStep < 0 || toStep > 6)
         throw new AmbientMigrateError(`--to-step ${flags.toStep} is not a step (0..6)`, ExitCode.usage);
@@ -35,7 +42,7 @@ export function rollbackCommand(): Command {
       const port = await clusterPortFor(options);
       if (
         !(await confirm(
-          `roll back ${namespace} to after step ${toStep} on ${port.context}?`,
+          `roll back ${namespaces.join(", ")} to after step ${toStep} on ${port.context}?`,
           flags.yes === true,
         ))
       ) {
@@ -44,32 +51,35 @@ export function rollbackCommand(): Command {
         return;
       }
       const toStdout = options.output === "table" ? (l: string) => process.stdout.write(`${l}\n`) : note;
-      const result = await withInterruption(note, (signal) =>
-        rollbackNamespace(port, namespace, {
-          toStep,
-          overwrite: flags.overwrite === true,
-          timeoutMs,
-          holder: newHolderIdentity(),
-          signal,
-          out: toStdout,
-          progress: note,
-        }),
-      );
-      const row = { namespace, ...result };
+      const rows: ({ namespace: string } & RollbackResult)[] = [];
+      const holder = newHolderIdentity();
+      for (const namespace of namespaces) {
+        if (namespaces.length > 1) note(`== ${namespace}`);
+        const result = await withInterruption(note, (signal) =>
+          rollbackNamespace(port, namespace, {
+            toStep,
+            overwrite: flags.overwrite === true,
+            timeoutMs,
+            holder,
+            signal,
+            out: toStdout,
+            progress: note,
+          }),
+        );
+        rows.push({ namespace, ...result });
+      }
       process.stdout.write(
         options.output === "table"
           ? table(
               ["namespace", "rolled back to", "changes undone", "left alone"],
-              [
-                [
-                  namespace,
-                  `after step ${result.toStep}`,
-                  String(result.undone),
-                  result.skipped.join(" ") || "-",
-                ],
-              ],
+              rows.map((r) => [
+                r.namespace,
+                `after step ${r.toStep}`,
+                String(r.undone),
+                r.skipped.join(" ") || "-",
+              ]),
             )
-          : structured(row, options.output),
+          : structured(namespaces.length === 1 ? rows[0] : { namespaces: rows }, options.output),
       );
     });
 }

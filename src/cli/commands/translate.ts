@@ -2,17 +2,17 @@
 // of the selected namespaces -> ready-to-apply ambient objects on stdout (or one file per
 // namespace), and the report of what was carried over, approximated or lost on stderr.
 
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { Command } from "commander";
 import { ExitCode } from "../../errors.js";
 import type { KubeObject } from "../../inventory/model.js";
+import { type OutputFile, safeFileName, writeFilesInto, writeOutputFile } from "../../output-files.js";
 import { hasErrors, type ReportEntry, translate } from "../../translate/index.js";
 import { globalOptions, loadMesh, note } from "../context.js";
 import { table, toJson, toYaml } from "../output.js";
 
 interface TranslateFlags {
   outputDir?: string;
+  overwrite?: boolean;
   report?: string;
   bypassDeny?: boolean;
   rootNamespace: string;
@@ -26,6 +26,10 @@ export function translateCommand(): Command {
     .option(
       "--output-dir <dir>",
       "write one file per namespace (<ns>.yaml, and <ns>.after-restart.yaml) instead of stdout",
+    )
+    .option(
+      "--overwrite",
+      "replace files that already exist in --output-dir (without it: exit 2, nothing written)",
     )
     .option(
       "--report <file>",
@@ -58,11 +62,14 @@ faithfully (its error entries say why; such sources are never listed for deletio
           ? toJson({ apiVersion: "v1", kind: "List", items: objects })
           : objects.map(toYaml).join("---\n");
       if (flags.outputDir) {
-        mkdirSync(flags.outputDir, { recursive: true });
-        const files = [
-          ...writePerNamespace(flags.outputDir, "", result.objects, render),
-          ...writePerNamespace(flags.outputDir, ".after-restart", result.afterRestart, render),
-        ];
+        const files = writeFilesInto(
+          flags.outputDir,
+          [
+            ...perNamespace("", result.objects, render),
+            ...perNamespace(".after-restart", result.afterRestart, render),
+          ],
+          { overwrite: flags.overwrite === true, flag: "--output-dir" },
+        );
         note(`wrote ${files.length} file(s) to ${flags.outputDir}: ${files.join(", ")}`);
       } else {
         process.stdout.write(render(result.objects));
@@ -74,7 +81,11 @@ faithfully (its error entries say why; such sources are never listed for deletio
       }
       if (flags.report) {
         const data = { replaces: result.replaces.map(refOf), report: result.report };
-        writeFileSync(flags.report, flags.report.endsWith(".json") ? toJson(data) : toYaml(data));
+        writeOutputFile(
+          flags.report,
+          flags.report.endsWith(".json") ? toJson(data) : toYaml(data),
+          "--report",
+        );
         note(`report written to ${flags.report}`);
       } else if (result.report.length > 0) {
         process.stderr.write(reportTable(result.report));
@@ -84,22 +95,23 @@ faithfully (its error entries say why; such sources are never listed for deletio
     });
 }
 
-function writePerNamespace(
-  dir: string,
+/** One file per namespace; a namespace that could name another directory is refused. */
+function perNamespace(
   suffix: string,
   objects: KubeObject[],
   render: (o: KubeObject[]) => string,
-): string[] {
+): OutputFile[] {
   const byNamespace = new Map<string, KubeObject[]>();
   for (const o of objects) {
     const ns = o.metadata.namespace ?? "_cluster";
-    byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), o]);
+    const list = byNamespace.get(ns);
+    if (list) list.push(o);
+    else byNamespace.set(ns, [o]);
   }
-  return [...byNamespace].map(([ns, list]) => {
-    const file = `${ns}${suffix}.yaml`;
-    writeFileSync(join(dir, file), render(list));
-    return file;
-  });
+  return [...byNamespace].map(([ns, list]) => ({
+    name: `${safeFileName(ns, "namespace")}${suffix}.yaml`,
+    text: render(list),
+  }));
 }
 
 function refOf(o: KubeObject): string {

@@ -1,5 +1,11 @@
-// Shared by the hardening tests: an inventory from YAML text, read as `-f` reads files.
+// Shared by the hardening tests: an inventory from YAML text (read as `-f` reads files), the
+// CLI run in-process, temporary directories.
 
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { vi } from "vitest";
+import { run } from "../../../src/cli/main.js";
 import { readText } from "../../../src/inventory/from-files.js";
 import { Inventory } from "../../../src/inventory/model.js";
 
@@ -39,4 +45,37 @@ ${spec
   .map((l) => `  ${l}`)
   .join("\n")}
 `;
+}
+
+/** Runs the CLI in-process; stdout and stderr are captured. */
+export async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    process.exitCode = undefined;
+    const code = await run(args);
+    return { code, stdout, stderr };
+  } finally {
+    process.exitCode = undefined;
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+/** A fresh temporary directory holding the given files. */
+export function tempDir(files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), "am-harden-"));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
 }
