@@ -8,6 +8,7 @@ import { annotationsOf, type Inventory, type KubeObject } from "../../inventory/
 import { A, L } from "../../mesh/labels.js";
 import type { NamespaceMode } from "../../mesh/namespace-state.js";
 import { sidecarFacts } from "../../mesh/sidecar.js";
+import { bypassExemptions } from "../../plan/traffic-safety.js";
 import { JOURNAL_NAME, journalFromConfigMap, journalSummary } from "../../run/journal.js";
 import { globalOptions, loadMesh, note } from "../context.js";
 import { structured, table } from "../output.js";
@@ -20,6 +21,12 @@ export interface NamespaceStatus {
   dataplane: string;
   waypoint: string;
   pods: { total: number; withSidecar: number; redirected: number };
+  /**
+   * Caller namespaces whose service accounts the namespace's bypass DENY policies still exempt
+   * (`--bypass-deny`): their requests reach the pods without the waypoint. A caller already off
+   * its sidecars is marked "(no sidecars left)": its exemption is stale.
+   */
+  bypassExempt: string[];
 }
 
 function programmed(gateway: KubeObject | undefined): boolean {
@@ -50,6 +57,7 @@ function journalState(inventory: Inventory, namespace: string): string | undefin
 
 export function namespaceStatuses(inventory: Inventory, namespaces: readonly string[]): NamespaceStatus[] {
   const mesh = new MeshContext(inventory);
+  const onSidecars = mesh.sidecarNamespaces();
   return namespaces.map((namespace) => {
     const ctx = new NamespaceContext(mesh, namespace);
     const state = ctx.state();
@@ -66,13 +74,26 @@ export function namespaceStatuses(inventory: Inventory, namespaces: readonly str
         withSidecar: pods.filter((p) => sidecarFacts(p.spec, annotationsOf(p)).hasSidecar).length,
         redirected: pods.filter((p) => annotationsOf(p)[A.redirection] === "enabled").length,
       },
+      bypassExempt: bypassExemptions(inventory, namespace).map((caller) =>
+        onSidecars.has(caller) ? caller : `${caller} (no sidecars left)`,
+      ),
     };
   });
 }
 
 export function renderStatus(statuses: readonly NamespaceStatus[]): string {
+  // The bypass column only when some namespace has a bypass DENY that exempts sidecar callers.
+  const exempt = statuses.some((s) => s.bypassExempt.length > 0);
   return table(
-    ["namespace", "state", "injection", "dataplane", "waypoint", "pods (total/sidecar/redirected)"],
+    [
+      "namespace",
+      "state",
+      "injection",
+      "dataplane",
+      "waypoint",
+      "pods (total/sidecar/redirected)",
+      ...(exempt ? ["sidecar callers exempt from bypass deny"] : []),
+    ],
     statuses.map((s) => [
       s.namespace,
       s.state,
@@ -80,6 +101,7 @@ export function renderStatus(statuses: readonly NamespaceStatus[]): string {
       s.dataplane,
       s.waypoint,
       `${s.pods.total}/${s.pods.withSidecar}/${s.pods.redirected}`,
+      ...(exempt ? [s.bypassExempt.join(", ") || "-"] : []),
     ]),
   );
 }
