@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { assessCommand } from "./assess.js";
 import { backupCommand } from "./backup.js";
+import { completionCommand } from "./completion.js";
 import { migrateCommand } from "./migrate.js";
 import { observabilityCommand } from "./observability.js";
 import { planCommand } from "./plan.js";
@@ -20,4 +21,5 @@ export const commands: (() => Command)[] = [
   rollbackCommand,
   observabilityCommand,
   reportCommand,
+  completionCommand,
 ];
