@@ -164,14 +164,29 @@ export interface StepDraft {
  * (step 4's pods only get sidecars back once step 3's injection label is back).
  */
 export function renderStep(draft: StepDraft, restoreFirst: readonly Change[] = []): Step {
-  const rollback = [
-    ...restoreFirst.flatMap(changeRollback),
-    ...[...draft.changes].reverse().flatMap(changeRollback),
-  ];
-  return {
-    ...draft,
-    commands: draft.changes.flatMap(changeCommands),
-    verify: draft.gates.flatMap(gateVerify),
-    rollback: [...new Set(rollback)],
-  };
+  // Rendered when first read, not here: most plans are built to be assessed, run or counted, and
+  // the kubectl text (the YAML of every object applied) was most of the time spent building one.
+  const step = { ...draft } as Step;
+  lazy(step, "commands", () => draft.changes.flatMap(changeCommands));
+  lazy(step, "verify", () => draft.gates.flatMap(gateVerify));
+  lazy(step, "rollback", () => [
+    ...new Set([
+      ...restoreFirst.flatMap(changeRollback),
+      ...[...draft.changes].reverse().flatMap(changeRollback),
+    ]),
+  ]);
+  return step;
+}
+
+/** Makes `key` computed on its first read, then a plain value; enumerable, so JSON includes it. */
+function lazy<T extends object, K extends keyof T>(target: T, key: K, compute: () => T[K]): void {
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = compute();
+      Object.defineProperty(target, key, { value, enumerable: true, configurable: true, writable: true });
+      return value;
+    },
+  });
 }
