@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 // against the testbed (a real kube-apiserver and istiod, started once per run by globalSetup).
 export default defineConfig({
   test: {
+    // Goldens are written only on request (npm run golden:update); a missing one fails, CI or not.
+    update: "none",
     projects: [
       {
         test: {

@@ -16,13 +16,13 @@ import { parseArgs } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { assess } from "../src/assess/assess.js";
 import { connectCluster } from "../src/cluster/connect.js";
+import { observeGate } from "../src/gates/index.js";
 import { readCluster } from "../src/inventory/from-cluster.js";
 import { K, kindInfo } from "../src/inventory/kinds.js";
 import type { KubeObject } from "../src/inventory/model.js";
 import { buildPlan } from "../src/plan/build.js";
 import { refOf } from "../src/plan/model.js";
 import { migrateNamespace } from "../src/run/execute.js";
-import { observeGate } from "../src/run/gates.js";
 import { newHolderIdentity } from "../src/run/lock.js";
 
 const repo = new URL("../../../..", import.meta.url).pathname; // node_modules/.cache/am-bench/bench/

@@ -1,12 +1,31 @@
 // Registers the live cluster reader with the CLI context. The client and the reader are
 // imported only when a command actually reads a cluster (no -f), so file-only runs stay light.
 
+import type { ClusterPort } from "../cluster/port.js";
 import { type GlobalOptions, note, setClusterLoader } from "./context.js";
+
+export type ClusterConnector = (
+  options: Pick<GlobalOptions, "kubeconfig" | "context">,
+) => Promise<ClusterPort>;
+
+let connector: ClusterConnector = async (options) => {
+  const { connectCluster } = await import("../cluster/connect.js");
+  return connectCluster(options, note);
+};
+
+/**
+ * Replaces how commands reach a cluster (tests run them against the in-memory one); returns the
+ * one it replaced.
+ */
+export function setClusterConnector(next: ClusterConnector): ClusterConnector {
+  const previous = connector;
+  connector = next;
+  return previous;
+}
 
 /** The port for the cluster the flags name; commands that change a cluster use it directly. */
 export async function clusterPortFor(options: Pick<GlobalOptions, "kubeconfig" | "context">) {
-  const { connectCluster } = await import("../cluster/connect.js");
-  return connectCluster(options, note);
+  return connector(options);
 }
 
 setClusterLoader(async (options) => {

@@ -4,26 +4,11 @@
 // Objects are always raw JSON (KubeObject), never typed models: a typed serializer drops
 // fields it does not know, and backups, applies and restores need every field.
 
+import type { ObjectRef } from "../inventory/identity.js";
 import type { KindInfo } from "../inventory/kinds.js";
 import type { KubeObject } from "../inventory/model.js";
 
-/** Enough to address one object: apiVersion + kind are resolved to a resource path. */
-export interface ObjectRef {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  namespace?: string;
-}
-
-export function refOf(object: KubeObject): ObjectRef {
-  const ref: ObjectRef = { apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name };
-  if (object.metadata.namespace) ref.namespace = object.metadata.namespace;
-  return ref;
-}
-
-export function describeRef(ref: ObjectRef): string {
-  return `${ref.kind}/${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
-}
+export { describeRef, type ObjectRef, refOf } from "../inventory/identity.js";
 
 export interface ListOptions {
   labelSelector?: string;

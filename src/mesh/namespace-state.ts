@@ -1,6 +1,7 @@
 // Where a namespace stands on the road from sidecars to ambient, read from its labels and pods.
 // The journal of a migration run is more precise; this is what the cluster itself shows.
 
+import { stepNumber } from "../plan/steps.js";
 import { injectionLabels, type NamespaceInjection, namespaceInjection } from "./injection.js";
 import { DATAPLANE_AMBIENT, L } from "./labels.js";
 
@@ -48,8 +49,9 @@ export function namespaceState(facts: NamespaceFacts): NamespaceState {
         : "pod-level injection";
 
   let stepReached = 0;
-  if (ambient) stepReached = injecting ? 2 : sidecars ? 3 : 4;
-  else if (useWaypoint !== undefined && injecting) stepReached = 1;
+  if (ambient)
+    stepReached = stepNumber(injecting ? "enable-ambient" : sidecars ? "remove-injection" : "restart");
+  else if (useWaypoint !== undefined && injecting) stepReached = stepNumber("activate-waypoint");
 
   let mode: NamespaceMode;
   let summary: string;

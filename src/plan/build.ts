@@ -26,20 +26,16 @@ import {
   type WaypointPlan,
 } from "./model.js";
 import { documentsToRewrite, namespaceObservability } from "./observability.js";
+import type { PlanOptions } from "./options.js";
 import { renderStep, type StepDraft } from "./render-kubectl.js";
+import { stepNumber } from "./steps.js";
 import {
   type PlannedApply,
   reconcileStep5,
   TRANSLATION_INCOMPLETE,
   type TranslatedConfig,
-  type PlanOptions as TranslationPlanOptions,
   translateForPlan,
 } from "./translated.js";
-
-export interface PlanOptions extends TranslationPlanOptions {
-  /** Step 3 also removes the pod template keys that make the injector select a workload on its own. */
-  patchForcedInjection?: boolean;
-}
 
 export function buildPlan(inventory: Inventory, assessment: Assessment, options: PlanOptions = {}): Plan {
   const mesh = new MeshContext(inventory);
@@ -133,19 +129,25 @@ function planNamespace(
     ),
   ];
   const reached = a.state.stepReached;
-  // Step 1 stays when a needed waypoint was never activated, even if later steps were done.
-  const left = drafts.filter((d) => d.step > reached || (d.step === 1 && d.changes.length > 0));
-  if (reached > 0 && left.some((d) => d.step === 1))
+  const activate = stepNumber("activate-waypoint");
+  const restart = stepNumber("restart");
+  const removeInjection = stepNumber("remove-injection");
+  // The waypoint step stays when a needed waypoint was never activated, even if later steps were done.
+  const left = drafts.filter(
+    (d) => stepNumber(d.id) > reached || (d.id === "activate-waypoint" && d.changes.length > 0),
+  );
+  if (reached > 0 && left.some((d) => d.id === "activate-waypoint"))
     left[0]?.notes.unshift(
-      `step 1 was skipped before step ${reached}: activate the waypoint now, before step 4`,
+      `step ${activate} was skipped before step ${reached}: activate the waypoint now, before step ${restart}`,
     );
-  const step3Changes = drafts[2]?.changes ?? [];
-  base.steps = left.map((d): Step => renderStep(d, d.step === 4 ? step3Changes : []));
-  if (reached === 3)
+  // The restart step's pods only get sidecars back once the injection label is back.
+  const injectionChanges = drafts.find((d) => d.id === "remove-injection")?.changes ?? [];
+  base.steps = left.map((d): Step => renderStep(d, d.id === "restart" ? injectionChanges : []));
+  if (reached === removeInjection)
     base.steps
-      .find((s) => s.step === 4)
+      .find((s) => s.id === "restart")
       ?.notes.push(
-        "step 3 was done before this plan: roll it back by re-adding the injection label the namespace had",
+        `step ${removeInjection} was done before this plan: roll it back by re-adding the injection label the namespace had`,
       );
   return base;
 }
@@ -158,7 +160,7 @@ function translationNotes(base: NamespacePlan, translated: TranslatedConfig, opt
   const ns = base.namespace;
   for (const other of translated.waypointsElsewhere)
     base.notes.push(
-      `the translated objects use the waypoint of namespace ${other}: it must exist and be programmed before step 1 (plan ${other} too)`,
+      `the translated objects use the waypoint of namespace ${other}: it must exist and be programmed before step ${stepNumber("activate-waypoint")} (plan ${other} too)`,
     );
   if (translated.incomplete.length === 0) return false;
   const list = translated.incomplete.join(", ");
@@ -170,7 +172,7 @@ function translationNotes(base: NamespacePlan, translated: TranslatedConfig, opt
     return true;
   }
   base.notes.push(
-    `--accept-translation-losses: ${list} stay (${TRANSLATION_INCOMPLETE}); after step 1 the waypoint follows their HTTPRoutes, without what the report says is lost`,
+    `--accept-translation-losses: ${list} stay (${TRANSLATION_INCOMPLETE}); after step ${stepNumber("activate-waypoint")} the waypoint follows their HTTPRoutes, without what the report says is lost`,
   );
   return false;
 }
@@ -205,8 +207,7 @@ function step1(
   accepted: ObjectRef[],
 ): StepDraft {
   const draft: StepDraft = {
-    step: 1,
-    title: "Activate the waypoint",
+    id: "activate-waypoint",
     changes: translated.map((p): Change => ({ type: "apply", ...p })),
     gates: [],
     notes:
@@ -249,8 +250,7 @@ function step1(
 function step2(ctx: NamespaceContext): StepDraft {
   const current = ctx.labels[L.dataplaneMode] ?? null;
   return {
-    step: 2,
-    title: "Enable ambient mode for the namespace",
+    id: "enable-ambient",
     changes:
       current === DATAPLANE_AMBIENT
         ? []
@@ -266,8 +266,7 @@ function step3(ctx: NamespaceContext, findings: Finding[], patchForced: boolean)
   const templates = patchForced ? forcedTemplateChanges(ctx) : [];
   const patched = (f: Finding) => templates.some((c) => c.target.kind === f.kind && c.target.name === f.name);
   return {
-    step: 3,
-    title: "Remove sidecar injection",
+    id: "remove-injection",
     changes: [
       // The namespace first: the rollout a template patch starts brings pods without sidecars.
       ...injectionLabels(ctx.labels).map(({ label: key, value }) => label(ctx.namespace, key, null, value)),
@@ -279,7 +278,7 @@ function step3(ctx: NamespaceContext, findings: Finding[], patchForced: boolean)
       .map((f) =>
         patched(f)
           ? `${f.message}; --patch-forced-injection removes it from ${f.kind} ${f.name}'s pod template`
-          : `${f.message}; fix it before step 4 or it comes back with a sidecar`,
+          : `${f.message}; fix it before step ${stepNumber("restart")} or it comes back with a sidecar`,
       ),
   };
 }
@@ -346,13 +345,14 @@ function step4(restarts: Restarts, step5Deletes: boolean, afterRestart: readonly
     (p, i): Change => ({ type: "apply", ...p, ...(i === 0 && rollouts ? { waitBefore: rollouts } : {}) }),
   );
   return {
-    step: 4,
-    title: "Restart the workloads",
+    id: "restart",
     changes: [...restarts.changes, ...denies],
     gates: restarts.rollouts.length > 0 ? [{ type: "rollouts-complete", targets: restarts.rollouts }] : [],
     notes: [
       ...(step5Deletes
-        ? ["step 5 must follow right after: ztunnel mis-enforces the sidecar-era policies it deletes"]
+        ? [
+            `step ${stepNumber("remove-sidecar-config")} must follow right after: ztunnel mis-enforces the sidecar-era policies it deletes`,
+          ]
         : []),
       ...restarts.manual
         .filter((m) => !restarts.changes.some((c) => c.type === "restart" && c.target.name === m.ref.name))
@@ -367,7 +367,7 @@ function step4(restarts: Restarts, step5Deletes: boolean, afterRestart: readonly
 }
 
 function step5(namespace: string, deletions: Disposition[]): StepDraft {
-  const draft: StepDraft = { step: 5, title: "Remove sidecar-era config", changes: [], gates: [], notes: [] };
+  const draft: StepDraft = { id: "remove-sidecar-config", changes: [], gates: [], notes: [] };
   if (deletions.length === 0) {
     draft.notes.push("nothing to delete");
     return draft;
@@ -402,8 +402,7 @@ function step6(
   const key = (r: ObjectRef) => `${r.kind}/${r.name}`;
   const accepted = [...existing, ...translated.filter((t) => !existing.some((e) => key(e) === key(t)))];
   return {
-    step: 6,
-    title: "Validate",
+    id: "validate",
     changes: [],
     gates: [
       { type: "no-sidecars", namespace: ns, except: manual },

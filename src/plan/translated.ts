@@ -7,14 +7,10 @@ import { serviceOfHost, subsetsUsedBy } from "../assess/routing.js";
 import { groupOf, K, type KnownKindKey, kindKey, lookupKind } from "../inventory/kinds.js";
 import type { Inventory, KubeObject } from "../inventory/model.js";
 import { isWaypoint } from "../mesh/waypoint.js";
-import { type ReportEntry, type TranslateOptions, type Translation, translate } from "../translate/index.js";
+import { type ReportEntry, type Translation, translate } from "../translate/index.js";
 import { SOURCE_ANNOTATION } from "../translate/meta.js";
 import { type Disposition, type ObjectRef, refOf } from "./model.js";
-
-export interface PlanOptions extends TranslateOptions {
-  /** Migrate a namespace even when some source cannot be translated faithfully; such sources stay. */
-  acceptTranslationLosses?: boolean;
-}
+import type { PlanOptions } from "./options.js";
 
 export interface PlannedApply {
   object: KubeObject;

@@ -4,25 +4,21 @@
 // stored plan, skips what is done, re-checks the last completed step's gates, and finishes any
 // change left at "intent" idempotently.
 
-import { existsSync, readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
-import { isDeepStrictEqual } from "node:util";
-import { collectBackup, identity, readBackup, writeVerifiedBackup } from "../backup/backup.js";
-import { stripServerFields } from "../backup/strip.js";
 import {
-  type ClusterPort,
-  type LabelValues,
-  type PatchLabelsResult,
-  templateMetadataOf,
-} from "../cluster/port.js";
-import { AmbientMigrateError, ExitCode } from "../errors.js";
-import { K, kindInfo } from "../inventory/kinds.js";
-import { type KubeObject, labelsOf } from "../inventory/model.js";
-import { type Change, type Gate, type NamespacePlan, refOf } from "../plan/model.js";
-import { changeCommands, gateVerify } from "../plan/render-kubectl.js";
-import { describeGate, type GateContext, observeGate } from "./gates.js";
-import {
+  type Change,
   type ChangeEntry,
+  changeCommands,
+  type DryRunContext,
+  handlerOf,
+  type PerformContext,
+} from "../changes/index.js";
+import type { ClusterPort } from "../cluster/port.js";
+import { AmbientMigrateError, ExitCode } from "../errors.js";
+import { describeGate, type Gate, type GateContext, gateVerify, observeGate } from "../gates/index.js";
+import type { NamespacePlan } from "../plan/model.js";
+import type { StepNumber } from "../plan/steps.js";
+import {
   type Journal,
   journalSummary,
   newJournal,
@@ -33,7 +29,6 @@ import {
   writeJournal,
 } from "./journal.js";
 import { NamespaceLock } from "./lock.js";
-import { freshRestartStamp } from "./restart.js";
 
 export type DryRun = "none" | "client" | "server";
 
@@ -50,11 +45,13 @@ export interface RunOptions {
   /** Progress: waits, skips, resumes. */
   progress: (line: string) => void;
   toolVersion: string;
+  /** Stop after this step (`migrate --to-step N`): the journal records it, a later run goes on. */
+  toStep?: StepNumber;
   ztunnelIntervalMs?: number;
   now?: () => Date;
 }
 
-export type RunResult = "migrated" | "already-migrated" | "nothing-to-do" | "dry-run";
+export type RunResult = "migrated" | "paused" | "already-migrated" | "nothing-to-do" | "dry-run";
 
 export function interrupted(namespace: string, step: number): AmbientMigrateError {
   return new AmbientMigrateError(
@@ -95,10 +92,21 @@ class Run {
     if (this.options.signal.aborted) throw interrupted(this.namespace, this.journal.currentStep);
   }
 
-  async run(resumed: boolean): Promise<void> {
+  /** Runs the steps left; returns "paused" when it stopped after options.toStep. */
+  async run(resumed: boolean): Promise<"migrated" | "paused"> {
     const completed = this.journal.completedSteps;
     const lastCompleted = Math.max(0, ...completed);
+    const { toStep } = this.options;
     for (const step of this.journal.steps) {
+      if (toStep !== undefined && step.step > toStep && !completed.includes(step.step)) {
+        this.journal.status = "paused";
+        this.journal.currentStep = Math.max(0, ...completed);
+        await this.save();
+        this.options.progress(
+          `stopped after step ${toStep} (--to-step); run migrate again to go on from step ${step.step}`,
+        );
+        return "paused";
+      }
       if (completed.includes(step.step)) {
         if (resumed && step.step === lastCompleted && step.gates.length > 0) {
           this.options.progress(`step ${step.step} was completed earlier: checking its gates again`);
@@ -118,6 +126,7 @@ class Run {
     }
     this.journal.status = "done";
     await this.save();
+    return "migrated";
   }
 
   private async gate(step: StoredStep, planned: Gate, record: boolean): Promise<void> {
@@ -152,6 +161,7 @@ class Run {
   }
 
   private async change(step: StoredStep, index: number, change: Change): Promise<void> {
+    const handler = handlerOf(change);
     const id = `${step.step}.${index + 1}`;
     const known = this.journal.changes.find((c) => c.id === id);
     if (known?.state === "done") {
@@ -163,212 +173,41 @@ class Run {
       id,
       step: step.step,
       type: change.type,
-      target: target(change),
+      target: handler.target(change),
       state: "intent",
       time: this.now().toISOString(),
     };
     if (!known) this.journal.changes.push(entry);
-    if (change.type === "apply" && change.waitBefore) await this.gate(step, change.waitBefore, true);
-    const skipped = await this.perform(change, entry, known !== undefined);
+    for (const gate of handler.gatesBefore?.(change) ?? []) await this.gate(step, gate, true);
+    const ctx: PerformContext = {
+      port: this.port,
+      entry,
+      resumed: known !== undefined,
+      run: this.journal,
+      save: () => this.save(),
+      out: this.options.out,
+      progress: this.options.progress,
+      now: this.now,
+      backupDir: this.options.backupDir,
+      toolVersion: this.options.toolVersion,
+    };
+    const skipped = await handler.perform(change, ctx);
     entry.state = "done";
     entry.doneTime = this.now().toISOString();
     if (skipped) entry.skipped = skipped;
     await this.save();
-    if (change.type === "apply" || change.type === "backup") {
-      if (change.waitFor) await this.gate(step, change.waitFor, true);
-    }
-  }
-
-  /**
-   * A verified backup of one object that changed after the namespace's backup was written,
-   * named by its resourceVersion so that a resumed run reuses the file it wrote before.
-   */
-  private backupOfChanged(file: string, current: KubeObject): string {
-    const { kind, metadata } = current;
-    const path = `${file.replace(/\.(ya?ml|json)$/, "")}.${kind.toLowerCase()}-${metadata.name}-rv${metadata.resourceVersion ?? "0"}.yaml`;
-    if (!existsSync(path)) {
-      writeVerifiedBackup(
-        path,
-        {
-          cluster: this.port.server,
-          context: this.port.context,
-          time: this.now().toISOString(),
-          toolVersion: this.options.toolVersion,
-          namespaces: [metadata.namespace ?? ""],
-        },
-        [stripServerFields(current)],
-      );
-      this.options.progress(
-        `  ${kind}/${metadata.name} changed since the backup: backed up again in ${path}`,
-      );
-    }
-    return path;
-  }
-
-  /**
-   * Sets or removes one key of a string map (namespace labels, pod template metadata): skipped
-   * when it already has the value; the value replaced is journalled (the first run's, on resume).
-   */
-  private async setValue(
-    change: Extract<Change, { type: "label" | "template-metadata" }>,
-    entry: ChangeEntry,
-    resumed: boolean,
-    read: (object: KubeObject) => Record<string, string>,
-    patch: (values: LabelValues) => Promise<PatchLabelsResult>,
-    where = "",
-  ): Promise<string | undefined> {
-    const object = await this.port.get(change.target);
-    if (!object) throw new AmbientMigrateError(`${entry.target} not found`, ExitCode.notFound);
-    const current = read(object)[change.key] ?? null;
-    if (!resumed) entry.previous = current;
-    await this.save();
-    if (current === change.value)
-      return change.value === null
-        ? `${change.key} already absent${where}`
-        : `${change.key} already ${change.value}${where}`;
-    for (const line of changeCommands(change)) this.options.out(line);
-    const result = await patch({ [change.key]: change.value });
-    if (!resumed) entry.previous = result.previous[change.key] ?? null;
-    return undefined;
-  }
-
-  /** Makes one change idempotently; returns why nothing was needed, if so. */
-  private async perform(change: Change, entry: ChangeEntry, resumed: boolean): Promise<string | undefined> {
-    const { port } = this;
-    const print = (lines: string[]) => {
-      for (const l of lines) this.options.out(l);
-    };
-    switch (change.type) {
-      case "label":
-        return this.setValue(change, entry, resumed, labelsOf, (values) =>
-          port.patchLabels(change.target, values),
-        );
-      case "template-metadata":
-        return this.setValue(
-          change,
-          entry,
-          resumed,
-          (object) => templateMetadataOf(object, change.field),
-          (values) => port.patchTemplateMetadata(change.target, change.field, values),
-          ` in the pod template's ${change.field}`,
-        );
-      case "apply": {
-        const ref = refOf(change.object);
-        if (!resumed) {
-          const existing = await port.get(ref);
-          entry.existed = existing !== undefined;
-          if (existing) entry.previousObject = stripServerFields(existing);
-        }
-        await this.save();
-        print(
-          changeCommands({
-            type: "apply",
-            object: change.object,
-            reason: change.reason,
-            created: change.created,
-          }),
-        );
-        await port.apply(change.object, { force: true });
-        return undefined;
-      }
-      case "backup": {
-        const file = this.journal.backupFile ?? resolve(this.options.backupDir, change.file);
-        this.journal.backupFile = file;
-        entry.backupFile = file;
-        await this.save();
-        print(changeCommands(change).slice(0, 1));
-        if (existsSync(file)) {
-          // Written by this run before it stopped: writeVerifiedBackup renames a verified file into place.
-          return `backup ${file} was written before`;
-        }
-        rmSync(`${file}.partial`, { force: true });
-        const collected = await collectBackup(port, [change.namespace]);
-        writeVerifiedBackup(
-          file,
-          {
-            cluster: port.server,
-            context: port.context,
-            time: this.now().toISOString(),
-            toolVersion: this.options.toolVersion,
-            namespaces: [change.namespace],
-          },
-          collected.objects,
-        );
-        this.options.progress(`  backup written: ${file} (${collected.objects.length} objects)`);
-        return undefined;
-      }
-      case "delete": {
-        // Step 5 deletes only once the backup gate of this run has passed, and only what the backup holds.
-        if (!this.journal.gates.some((g) => g.gate === "backup-verified") || !this.journal.backupFile)
-          throw new AmbientMigrateError(
-            `refusing to delete ${entry.target}: no verified backup recorded`,
-            ExitCode.verificationFailed,
-            "the backup step must pass first",
-          );
-        const file = this.journal.backupFile;
-        entry.backupFile ??= file;
-        const wanted = identity({
-          apiVersion: change.target.apiVersion,
-          kind: change.target.kind,
-          metadata: { name: change.target.name, namespace: change.target.namespace },
-        });
-        const saved = readBackup(readFileSync(file, "utf8"), file).find((o) => identity(o) === wanted);
-        if (!saved)
-          throw new AmbientMigrateError(
-            `refusing to delete ${entry.target}: it is not in the backup ${file}`,
-            ExitCode.verificationFailed,
-          );
-        const current = await port.get(change.target);
-        if (current && !isDeepStrictEqual(stripServerFields(current), saved)) {
-          // Changed since the backup was taken: what is deleted must be what is backed up, so
-          // this version gets a verified backup of its own, which rollback then restores.
-          entry.backupFile = this.backupOfChanged(file, current);
-        }
-        await this.save();
-        if (!current) return "already absent";
-        print(changeCommands(change));
-        const rv = current.metadata.resourceVersion;
-        await port.delete(change.target, rv ? { resourceVersion: rv } : {});
-        return undefined;
-      }
-      case "restart": {
-        if (change.method === "rollout-restart") {
-          entry.restartedAt ??= await freshRestartStamp(port, change.target, this.now());
-          await this.save();
-          print(changeCommands(change));
-          // Stamping the same restartedAt again changes nothing: a resumed restart starts no second rollout.
-          await port.restart(change.target, { at: new Date(entry.restartedAt) });
-          return undefined;
-        }
-        if (!entry.pods) {
-          const selector = Object.entries(change.podSelector ?? {})
-            .map(([k, v]) => `${k}=${v}`)
-            .join(",");
-          const pods = await port.list(kindInfo(K.Pod), change.target.namespace, { labelSelector: selector });
-          entry.pods = pods.items.map((p) => p.metadata.name);
-        }
-        await this.save();
-        print(changeCommands(change));
-        for (const name of entry.pods)
-          await port.delete({ apiVersion: "v1", kind: "Pod", namespace: change.target.namespace, name });
-        return undefined;
-      }
-    }
+    for (const gate of handler.gatesAfter?.(change) ?? []) await this.gate(step, gate, true);
   }
 }
 
-function target(change: Change): string {
-  const ref =
-    change.type === "apply"
-      ? refOf(change.object)
-      : change.type === "backup"
-        ? { kind: "backup", name: change.file, namespace: change.namespace }
-        : change.target;
-  return `${ref.kind}/${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
+/** The steps a run with these options goes through (up to --to-step). */
+function stepsToRun(plan: NamespacePlan, options: RunOptions): NamespacePlan["steps"] {
+  const { toStep } = options;
+  return toStep === undefined ? plan.steps : plan.steps.filter((s) => s.step <= toStep);
 }
 
 function printDryRun(plan: NamespacePlan, options: RunOptions): void {
-  for (const step of plan.steps) {
+  for (const step of stepsToRun(plan, options)) {
     options.out(`# step ${step.step}: ${step.title}`);
     for (const change of step.changes) for (const line of changeCommands(change)) options.out(line);
     for (const gate of step.gates) for (const line of gateVerify(gate)) options.out(`# then: ${line}`);
@@ -377,35 +216,12 @@ function printDryRun(plan: NamespacePlan, options: RunOptions): void {
 
 /** Sends every change of the plan with server-side dry run: the apiserver validates and admits. */
 async function serverDryRun(port: ClusterPort, plan: NamespacePlan, options: RunOptions): Promise<void> {
-  for (const step of plan.steps) {
+  const ctx: DryRunContext = { port, out: options.out };
+  for (const step of stepsToRun(plan, options)) {
     options.out(`# step ${step.step}: ${step.title} (server dry run)`);
     for (const change of step.changes) {
       for (const line of changeCommands(change)) options.out(line);
-      switch (change.type) {
-        case "label":
-          await port.patchLabels(change.target, { [change.key]: change.value }, { dryRun: true });
-          break;
-        case "template-metadata":
-          await port.patchTemplateMetadata(
-            change.target,
-            change.field,
-            { [change.key]: change.value },
-            { dryRun: true },
-          );
-          break;
-        case "apply":
-          await port.apply(change.object, { dryRun: true, force: true });
-          break;
-        case "backup":
-          options.out("# (the backup file is not written in a dry run)");
-          break;
-        case "delete":
-          await port.delete(change.target, { dryRun: true });
-          break;
-        case "restart":
-          if (change.method === "rollout-restart") await port.restart(change.target, { dryRun: true });
-          break;
-      }
+      await handlerOf(change).serverDryRun(change, ctx);
     }
     for (const gate of step.gates) options.out(`# then: ${describeGate(gate)}`);
   }
@@ -472,9 +288,9 @@ export async function migrateNamespace(
       journal = newJournal(plan, options.holder, options.now?.() ?? new Date(), current);
     }
     journal.failure = undefined;
-    await new Run(port, journal, { ...options, signal }).run(resume);
-    options.progress(`${ns}: migrated`);
-    return "migrated";
+    const outcome = await new Run(port, journal, { ...options, signal }).run(resume);
+    if (outcome === "migrated") options.progress(`${ns}: migrated`);
+    return outcome;
   } catch (err) {
     if (journal) {
       const wasInterrupted = options.signal.aborted;

@@ -6,15 +6,22 @@
 // nor the values they replaced).
 
 import { createHash } from "node:crypto";
+import type { Change, ChangeEntry } from "../changes/index.js";
 import type { ClusterPort } from "../cluster/port.js";
+import type { Gate } from "../gates/index.js";
+import type { ObjectRef } from "../inventory/identity.js";
 import type { KubeObject } from "../inventory/model.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../ownership.js";
-import type { Change, Gate, NamespacePlan, ObjectRef, Step, StepNumber } from "../plan/model.js";
+import type { NamespacePlan, Step } from "../plan/model.js";
+import type { StepNumber } from "../plan/steps.js";
+
+export type { ChangeEntry } from "../changes/index.js";
 
 export const JOURNAL_NAME = "ambient-migrate-journal";
 const DATA_KEY = "journal.json";
 
-export type RunStatus = "running" | "failed" | "interrupted" | "done" | "rolled-back";
+/** `paused`: stopped after the step `migrate --to-step` named; a later migrate goes on. */
+export type RunStatus = "running" | "paused" | "failed" | "interrupted" | "done" | "rolled-back";
 
 /** The part of the plan the executor follows, as stored in the journal. */
 export interface StoredStep {
@@ -22,31 +29,6 @@ export interface StoredStep {
   title: string;
   changes: Change[];
   gates: Gate[];
-}
-
-export interface ChangeEntry {
-  /** "<step>.<index>": the change's place in the stored plan. */
-  id: string;
-  step: StepNumber;
-  type: Change["type"];
-  target: string;
-  state: "intent" | "done";
-  /** When the intent was recorded, and when it was done. */
-  time: string;
-  doneTime?: string;
-  /** Nothing to do (label already set, object already gone). */
-  skipped?: string;
-  /** label, template-metadata: the value before this run changed it (null = absent). */
-  previous?: string | null;
-  /** apply: whether the object existed before, and its content then (server fields stripped). */
-  existed?: boolean;
-  previousObject?: KubeObject;
-  /** delete / backup: the backup file holding the object. */
-  backupFile?: string;
-  /** restart: the restartedAt value stamped (re-stamping the same value starts no new rollout). */
-  restartedAt?: string;
-  /** restart by deleting pods: the pods deleted. */
-  pods?: string[];
 }
 
 export interface GateEntry {
@@ -171,6 +153,8 @@ export function journalSummary(journal: Journal): string {
       return `interrupted at step ${journal.currentStep}`;
     case "running":
       return `at step ${journal.currentStep}`;
+    case "paused":
+      return `paused after step ${journal.currentStep} (--to-step)`;
     case "rolled-back": {
       const last = journal.rollbacks.at(-1);
       return last && last.toStep > 0 ? `rolled back to step ${last.toStep}` : "rolled back";

@@ -3,20 +3,18 @@
 // istio.io/rev=1-27, not the page's istio-injection=enabled); the workloads the run restarted are
 // restarted last, once the injection label is back, and their pods must show sidecars again.
 
-import { readFileSync } from "node:fs";
-import { identity, readBackup } from "../backup/backup.js";
-import { restorePlan } from "../backup/restore.js";
+import { type Change, handlerOf, type UndoContext } from "../changes/index.js";
 import type { ClusterPort } from "../cluster/port.js";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
+import { type GateContext, observeGate } from "../gates/index.js";
+import { podOwnedBy } from "../gates/observe.js";
+import type { ObjectRef } from "../inventory/identity.js";
 import { K, kindInfo } from "../inventory/kinds.js";
 import { annotationsOf, type KubeObject } from "../inventory/model.js";
 import { sidecarFacts } from "../mesh/sidecar.js";
-import { type Change, type ObjectRef, refOf } from "../plan/model.js";
-import { changeRollback } from "../plan/render-kubectl.js";
-import { type GateContext, observeGate, podOwnedBy } from "./gates.js";
-import { type ChangeEntry, type Journal, readJournal, writeJournal } from "./journal.js";
+import { stepNumber } from "../plan/steps.js";
+import { type Journal, readJournal, writeJournal } from "./journal.js";
 import { NamespaceLock } from "./lock.js";
-import { freshRestartStamp } from "./restart.js";
 
 export interface RollbackOptions {
   /** Undo the steps after this one (0: everything). */
@@ -37,8 +35,8 @@ export interface RollbackResult {
   skipped: string[];
 }
 
-const RESTART_STEP = 4;
-const INJECTION_STEP = 3;
+const RESTART_STEP = stepNumber("restart");
+const INJECTION_STEP = stepNumber("remove-injection");
 
 function plannedChange(journal: Journal, id: string): Change | undefined {
   const [step, index] = id.split(".").map(Number);
@@ -86,7 +84,15 @@ export async function rollbackNamespace(
         );
       const change = plannedChange(journal, entry.id);
       if (!change) continue;
-      await undoChange(port, change, entry, options, result);
+      const ctx: UndoContext = {
+        port,
+        entry,
+        overwrite: options.overwrite,
+        out: options.out,
+        progress: options.progress,
+        skipped: result.skipped,
+      };
+      await handlerOf(change).undo(change, ctx);
       if (change.type === "restart") restarted.push(change.target);
       journal.changes = journal.changes.filter((c) => c !== entry);
       result.undone++;
@@ -107,74 +113,6 @@ export async function rollbackNamespace(
     return result;
   } finally {
     await lock.release().catch(() => undefined);
-  }
-}
-
-async function undoChange(
-  port: ClusterPort,
-  change: Change,
-  entry: ChangeEntry,
-  options: RollbackOptions,
-  result: RollbackResult,
-): Promise<void> {
-  switch (change.type) {
-    case "label":
-    case "template-metadata": {
-      // The value this run really replaced (journalled), else what the plan's input showed.
-      const previous = entry.previous === undefined ? change.previous : entry.previous;
-      for (const line of changeRollback({ ...change, previous })) options.out(line);
-      const values = { [change.key]: previous };
-      if (change.type === "label") await port.patchLabels(change.target, values);
-      else await port.patchTemplateMetadata(change.target, change.field, values);
-      return;
-    }
-    case "apply": {
-      const ref = refOf(change.object);
-      if (entry.existed === false) {
-        for (const line of changeRollback({ ...change, created: true })) options.out(line);
-        await port.delete(ref);
-      } else if (entry.previousObject) {
-        options.out(
-          `kubectl apply --server-side --force-conflicts -f -  # ${ref.kind}/${ref.name} as it was`,
-        );
-        await port.apply(entry.previousObject, { force: true });
-      }
-      return;
-    }
-    case "backup":
-      return;
-    case "delete": {
-      const file = entry.backupFile ?? change.backupFile;
-      const wanted = identity({
-        apiVersion: change.target.apiVersion,
-        kind: change.target.kind,
-        metadata: { name: change.target.name, namespace: change.target.namespace },
-      });
-      const saved = readBackup(readFileSync(file, "utf8"), file).filter((o) => identity(o) === wanted);
-      const current = await port.get(change.target);
-      for (const item of restorePlan(saved, current ? [current] : [], { overwrite: options.overwrite })) {
-        if (item.action === "create" || item.action === "overwrite") {
-          options.out(`kubectl apply --server-side -f ${file}  # ${item.id} (${item.action})`);
-          await port.apply(item.object, { force: true });
-        } else if (item.action === "skip") {
-          options.progress(
-            `  left alone: ${item.id} exists and differs from the backup (${item.differences.join(", ")}); --overwrite restores it`,
-          );
-          result.skipped.push(item.id);
-        }
-      }
-      return;
-    }
-    case "restart":
-      for (const line of changeRollback(change).slice(0, 1)) options.out(line);
-      if (change.method === "rollout-restart")
-        await port.restart(change.target, {
-          at: new Date(await freshRestartStamp(port, change.target, new Date())),
-        });
-      else
-        for (const name of entry.pods ?? [])
-          await port.delete({ apiVersion: "v1", kind: "Pod", namespace: change.target.namespace, name });
-      return;
   }
 }
 

@@ -2,30 +2,40 @@
 // namespace at a time, stopping at the first failure. The plan is built from a fresh read of
 // the cluster; the journal in each namespace makes a second run resume (or do nothing).
 
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { assess } from "../../assess/assess.js";
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
 import { readCluster } from "../../inventory/from-cluster.js";
 import { buildPlan } from "../../plan/build.js";
 import { renderObservability } from "../../plan/render-text.js";
+import { isStepNumber, LAST_STEP, STEPS, type StepNumber, stepNumber } from "../../plan/steps.js";
 import { blockedError, type DryRun, migrateNamespace, type RunResult } from "../../run/execute.js";
 import { newHolderIdentity } from "../../run/lock.js";
 import { confirm, DEFAULT_GATE_TIMEOUT, parseTimeout, withInterruption } from "../../run/session.js";
 import { clusterPortFor } from "../cluster-loader.js";
 import { globalOptions, note, selectNamespaces } from "../context.js";
 import { structured, table } from "../output.js";
+import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
 
 interface MigrateFlags {
   yes?: boolean;
   dryRun: DryRun | "none";
   timeout: string;
   backupDir: string;
-  patchForcedInjection?: boolean;
-  acceptTranslationLosses?: boolean;
+  toStep?: StepNumber;
+}
+
+function parseStep(value: string): StepNumber {
+  const n = Number(value);
+  if (!isStepNumber(n))
+    throw new InvalidArgumentError(
+      `a step number from 1 to ${LAST_STEP} (${STEPS.map((s, i) => `${i + 1} ${s.id}`).join(", ")})`,
+    );
+  return n;
 }
 
 export function migrateCommand(): Command {
-  return new Command("migrate")
+  const base = new Command("migrate")
     .description(
       "migrate namespaces to ambient mode on the live cluster: the six steps of the plan, each change " +
         "journalled in the namespace and each step verified before the next; resumable and reversible",
@@ -38,14 +48,17 @@ export function migrateCommand(): Command {
         .default("none"),
     )
     .option("--timeout <duration>", "how long each verification gate may take", DEFAULT_GATE_TIMEOUT)
-    .option("--backup-dir <dir>", "where step 5 writes its backup", "ambient-migrate-backup")
     .option(
-      "--accept-translation-losses",
-      "migrate even where the translation cannot carry everything over (as `plan --accept-translation-losses`)",
-    )
-    .option(
-      "--patch-forced-injection",
-      "in step 3, also remove sidecar.istio.io/inject=true and istio.io/rev from pod templates that force injection on their own (Deployments, StatefulSets, DaemonSets, CronJobs); rollback puts them back",
+      "--backup-dir <dir>",
+      `where step ${stepNumber("remove-sidecar-config")} writes its backup`,
+      "ambient-migrate-backup",
+    );
+  return withPlanFlags(base)
+    .addOption(
+      new Option(
+        "--to-step <n>",
+        "stop after step N (journalled: status shows it, a later migrate goes on from there)",
+      ).argParser(parseStep),
     )
     .action(async (args: string[], flags: MigrateFlags, command: Command) => {
       const options = globalOptions(command, { namespaceArgs: args });
@@ -59,26 +72,25 @@ export function migrateCommand(): Command {
       const port = await clusterPortFor(options);
       const inventory = await readCluster(port, { note });
       const namespaces = selectNamespaces(inventory, options);
-      const plan = buildPlan(inventory, assess(inventory, namespaces), {
-        acceptTranslationLosses: flags.acceptTranslationLosses === true,
-        patchForcedInjection: flags.patchForcedInjection === true,
-      });
+      const plan = buildPlan(inventory, assess(inventory, namespaces), planOptionsOf(flags));
       // Blockers stop the whole run before any namespace is touched.
       if (plan.namespaces.some((p) => p.blocked)) throw blockedError(plan.namespaces);
       const toStdout = options.output === "table" ? (l: string) => process.stdout.write(`${l}\n`) : note;
 
       if (flags.dryRun === "none") {
-        const summary = plan.namespaces.map(
-          (p) =>
-            `  ${p.namespace}: ${p.state.summary}; steps ${p.steps.map((s) => s.step).join(",") || "-"}` +
-            (p.blocked ? " (BLOCKED)" : ""),
-        );
+        const summary = plan.namespaces.map((p) => {
+          const steps = p.steps
+            .map((s) => s.step)
+            .filter((n) => flags.toStep === undefined || n <= flags.toStep);
+          return `  ${p.namespace}: ${p.state.summary}; steps ${steps.join(",") || "-"}${p.blocked ? " (BLOCKED)" : ""}`;
+        });
         note(`about to migrate ${namespaces.length} namespace(s) on ${port.context} (${port.server}):`);
         for (const line of summary) note(line);
         // Templates that force injection: patched with --patch-forced-injection, else they keep sidecars.
-        for (const p of plan.namespaces)
-          for (const n of p.steps.find((s) => s.step === 3)?.notes ?? [])
-            note(`  ${p.namespace} step 3: ${n}`);
+        for (const p of plan.namespaces) {
+          const step = p.steps.find((s) => s.id === "remove-injection");
+          for (const n of step?.notes ?? []) note(`  ${p.namespace} step ${step?.step}: ${n}`);
+        }
         if (!(await confirm("proceed?", flags.yes === true))) {
           note("nothing changed");
           process.exitCode = ExitCode.usage;
@@ -100,6 +112,7 @@ export function migrateCommand(): Command {
             out: toStdout,
             progress: note,
             toolVersion: command.parent?.version() ?? "unknown",
+            ...(flags.toStep !== undefined ? { toStep: flags.toStep } : {}),
           });
           results.push({ namespace: nsPlan.namespace, result });
           // Dashboards, alerts and scrape targets that change now (not done by migrate itself).

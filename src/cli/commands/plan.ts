@@ -9,35 +9,21 @@ import { renderPlanText } from "../../plan/render-text.js";
 import { observedTraffic, renderWaves, wavesOf } from "../../waves/waves.js";
 import { globalOptions, loadMesh, note } from "../context.js";
 import { structured } from "../output.js";
+import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
 
 interface PlanFlags {
   failOnBlocked?: boolean;
-  acceptTranslationLosses?: boolean;
-  bypassDeny?: boolean;
-  patchForcedInjection?: boolean;
-  rootNamespace: string;
   waves?: boolean;
   prometheus?: string;
   window: string;
 }
 
 export function planCommand(): Command {
-  return new Command("plan")
-    .description("plan each namespace's six migration steps: changes, checks, kubectl lines and rollback")
-    .option("--fail-on-blocked", "exit with code 3 when any selected namespace is blocked")
-    .option(
-      "--accept-translation-losses",
-      "migrate a namespace even when some VirtualService or policy cannot be translated faithfully; those sources are kept, and what their translation loses is not done after migration",
-    )
-    .option(
-      "--bypass-deny",
-      "apply, at the end of step 4, DENY policies so that only the waypoint (and callers still on sidecars) reach pods with L7 policies",
-    )
-    .option(
-      "--patch-forced-injection",
-      "step 3 also removes sidecar.istio.io/inject=true and istio.io/rev from pod templates that force injection on their own (as `migrate --patch-forced-injection`)",
-    )
-    .option("--root-namespace <ns>", "Istio's root namespace", "istio-system")
+  return withPlanFlags(
+    new Command("plan")
+      .description("plan each namespace's six migration steps: changes, checks, kubectl lines and rollback")
+      .option("--fail-on-blocked", "exit with code 3 when any selected namespace is blocked"),
+  )
     .option(
       "--waves",
       "order the namespaces into migration waves: callers before the namespaces they call, namespaces that call each other together",
@@ -65,12 +51,7 @@ Sidecar egress hosts and, with --prometheus, observed traffic; -o json then adds
       note(loaded.summary);
       const observed = await observedTraffic(options, note);
       const assessment = assess(loaded.inventory, loaded.namespaces, { observed });
-      const plan = buildPlan(loaded.inventory, assessment, {
-        acceptTranslationLosses: options.acceptTranslationLosses === true,
-        bypassDeny: options.bypassDeny === true,
-        patchForcedInjection: options.patchForcedInjection === true,
-        rootNamespace: options.rootNamespace,
-      });
+      const plan = buildPlan(loaded.inventory, assessment, planOptionsOf(options));
       const waves = options.waves ? wavesOf(loaded.inventory, plan, observed) : undefined;
       if (global.output === "table")
         process.stdout.write((waves ? renderWaves(waves) : "") + renderPlanText(plan));

@@ -6,29 +6,14 @@ import { buildReport } from "../../report/data.js";
 import { renderReportHtml } from "../../report/html.js";
 import { globalOptions, loadMesh, note } from "../context.js";
 import { structured } from "../output.js";
-
-interface ReportFlags {
-  acceptTranslationLosses?: boolean;
-  bypassDeny?: boolean;
-  patchForcedInjection?: boolean;
-  rootNamespace: string;
-}
+import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
 
 export function reportCommand(): Command {
-  return new Command("report")
-    .description(
+  return withPlanFlags(
+    new Command("report").description(
       "write a self-contained HTML report of the migration (-o html), from files or a live cluster",
-    )
-    .option(
-      "--accept-translation-losses",
-      "plan namespaces whose translation loses something, as `plan --accept-translation-losses`",
-    )
-    .option("--bypass-deny", "plan the waypoint-bypass DENY policies, as `plan --bypass-deny`")
-    .option(
-      "--patch-forced-injection",
-      "plan step 3's pod template patches, as `plan --patch-forced-injection`",
-    )
-    .option("--root-namespace <ns>", "Istio's root namespace", "istio-system")
+    ),
+  )
     .addHelpText(
       "after",
       `
@@ -45,16 +30,11 @@ Examples:
   ambient-migrate report -f examples/bookinfo-mesh -o html > report.html
   ambient-migrate report -A -o html > report.html          from the current kubeconfig context`,
     )
-    .action(async (flags: ReportFlags, command: Command) => {
+    .action(async (flags: object, command: Command) => {
       const global = globalOptions(command, { html: true });
       const loaded = await loadMesh(global);
       note(loaded.summary);
-      const data = buildReport(loaded.inventory, loaded.namespaces, {
-        acceptTranslationLosses: flags.acceptTranslationLosses === true,
-        bypassDeny: flags.bypassDeny === true,
-        patchForcedInjection: flags.patchForcedInjection === true,
-        rootNamespace: flags.rootNamespace,
-      });
+      const data = buildReport(loaded.inventory, loaded.namespaces, planOptionsOf(flags));
       process.stdout.write(
         global.output === "table" ? renderReportHtml(data) : structured(data, global.output),
       );

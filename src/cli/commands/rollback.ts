@@ -4,6 +4,7 @@
 
 import { Command } from "commander";
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
+import { LAST_STEP } from "../../plan/steps.js";
 import { newHolderIdentity } from "../../run/lock.js";
 import { type RollbackResult, rollbackNamespace } from "../../run/rollback.js";
 import { confirm, DEFAULT_GATE_TIMEOUT, parseTimeout, withInterruption } from "../../run/session.js";
@@ -36,8 +37,11 @@ export function rollbackCommand(): Command {
           "ambient-migrate rollback NS... (or -n NS); each is rolled back from its own journal",
         );
       const toStep = Number(flags.toStep);
-      if (!Number.isInteger(toStep) || toStep < 0 || toStep > 6)
-        throw new AmbientMigrateError(`--to-step ${flags.toStep} is not a step (0..6)`, ExitCode.usage);
+      if (!Number.isInteger(toStep) || toStep < 0 || toStep > LAST_STEP)
+        throw new AmbientMigrateError(
+          `--to-step ${flags.toStep} is not a step (0..${LAST_STEP})`,
+          ExitCode.usage,
+        );
       const timeoutMs = parseTimeout(flags.timeout);
       const port = await clusterPortFor(options);
       if (

@@ -9,17 +9,16 @@ import { type OutputFile, safeFileName, writeFilesInto, writeOutputFile } from "
 import { hasErrors, type ReportEntry, translate } from "../../translate/index.js";
 import { globalOptions, loadMesh, note } from "../context.js";
 import { table, toJson, toYaml } from "../output.js";
+import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
 
 interface TranslateFlags {
   outputDir?: string;
   overwrite?: boolean;
   report?: string;
-  bypassDeny?: boolean;
-  rootNamespace: string;
 }
 
 export function translateCommand(): Command {
-  return new Command("translate")
+  const base = new Command("translate")
     .description(
       "translate VirtualServices, DestinationRule subsets and selector policies into HTTPRoutes, Services and targetRefs policies",
     )
@@ -34,12 +33,8 @@ export function translateCommand(): Command {
     .option(
       "--report <file>",
       "write the report to a file (.json for JSON, otherwise YAML) instead of a table on stderr",
-    )
-    .option(
-      "--bypass-deny",
-      "also write selector DENY policies so that only the waypoint (and callers still on sidecars) reach the pods; applied after step 4",
-    )
-    .option("--root-namespace <ns>", "Istio's root namespace", "istio-system")
+    );
+  return withPlanFlags(base, ["bypassDeny", "rootNamespace"])
     .addHelpText(
       "after",
       `
@@ -53,10 +48,7 @@ faithfully (its error entries say why; such sources are never listed for deletio
       const global = globalOptions(command);
       const loaded = await loadMesh(global);
       note(loaded.summary);
-      const result = translate(loaded.inventory, loaded.namespaces, {
-        bypassDeny: flags.bypassDeny === true,
-        rootNamespace: flags.rootNamespace,
-      });
+      const result = translate(loaded.inventory, loaded.namespaces, planOptionsOf(flags));
       const render = (objects: KubeObject[]) =>
         global.output === "json"
           ? toJson({ apiVersion: "v1", kind: "List", items: objects })

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { assess } from "../../../src/assess/assess.js";
+import { changeCommands } from "../../../src/changes/index.js";
+import { gateVerify } from "../../../src/gates/index.js";
 import { readManifests } from "../../../src/inventory/from-files.js";
-import { buildPlan, type PlanOptions } from "../../../src/plan/build.js";
+import { buildPlan } from "../../../src/plan/build.js";
 import type { Change, NamespacePlan } from "../../../src/plan/model.js";
-import { changeCommands, gateVerify } from "../../../src/plan/render-kubectl.js";
+import type { PlanOptions } from "../../../src/plan/options.js";
 import { EXAMPLE, fixture, inventoryOf, namespaceYaml } from "../assess/helpers.js";
 
 function planOf(yaml: string, defaultNamespace = "app", options: PlanOptions = {}): NamespacePlan[] {

@@ -3,8 +3,9 @@
 
 import { describe, expect, it } from "vitest";
 import { assess } from "../../../src/assess/assess.js";
-import { buildPlan, type PlanOptions } from "../../../src/plan/build.js";
+import { buildPlan } from "../../../src/plan/build.js";
 import type { NamespacePlan } from "../../../src/plan/model.js";
+import type { PlanOptions } from "../../../src/plan/options.js";
 import { inventoryOf, namespaceYaml } from "../assess/helpers.js";
 
 const workload = (kind: string, name: string, metadata: string, selector = `{app: ${name}}`) => {

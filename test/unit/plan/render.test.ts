@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { changeRollback } from "../../../src/changes/index.js";
+import { gateVerify } from "../../../src/gates/index.js";
+import { resourceOf } from "../../../src/kubectl.js";
 import type { Change, Gate } from "../../../src/plan/model.js";
-import { changeRollback, gateVerify, renderStep, resourceOf } from "../../../src/plan/render-kubectl.js";
+import { renderStep } from "../../../src/plan/render-kubectl.js";
 
 const ns = { apiVersion: "v1", kind: "Namespace", name: "shop" };
 
@@ -74,7 +77,7 @@ describe("render-kubectl", () => {
       target: { apiVersion: "apps/v1", kind: "Deployment", namespace: "shop", name: "web" },
       method: "rollout-restart",
     };
-    const step = renderStep({ step: 4, title: "t", changes: [restart], gates: [], notes: [] }, [step3]);
+    const step = renderStep({ id: "restart", changes: [restart], gates: [], notes: [] }, [step3]);
     expect(step.rollback).toEqual([
       "kubectl label namespace shop istio.io/rev=1-26 --overwrite",
       "kubectl rollout restart deployment/web -n shop",

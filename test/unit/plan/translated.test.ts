@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { assess } from "../../../src/assess/assess.js";
 import { readManifests } from "../../../src/inventory/from-files.js";
-import { buildPlan, type PlanOptions } from "../../../src/plan/build.js";
+import { buildPlan } from "../../../src/plan/build.js";
 import type { Change, NamespacePlan, Plan } from "../../../src/plan/model.js";
+import type { PlanOptions } from "../../../src/plan/options.js";
 import { EXAMPLE, fixture, inventoryOf, namespaceYaml } from "../assess/helpers.js";
 
 type Apply = Extract<Change, { type: "apply" }>;

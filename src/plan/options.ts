@@ -1,0 +1,12 @@
+// The one set of options every plan is built from: `plan`, `migrate`, `translate` and
+// `observability` read them from the same flags (cli/plan-flags.ts), so what `plan` shows is
+// what `migrate` does.
+
+import type { TranslateOptions } from "../translate/index.js";
+
+export interface PlanOptions extends TranslateOptions {
+  /** Migrate a namespace even when some source cannot be translated faithfully; such sources stay. */
+  acceptTranslationLosses?: boolean;
+  /** Step 3 also removes the pod template keys that make the injector select a workload on its own. */
+  patchForcedInjection?: boolean;
+}
