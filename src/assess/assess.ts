@@ -25,6 +25,8 @@ export interface Assessment {
 export interface AssessOptions {
   /** Traffic Prometheus observed between namespaces: more callers for the cross-namespace checks. */
   observed?: readonly ObservedEdge[];
+  /** Istio's root namespace, as `--root-namespace` gives it; else the mesh config's. */
+  rootNamespace?: string;
 }
 
 export function assess(
@@ -32,7 +34,7 @@ export function assess(
   namespaces: readonly string[],
   options: AssessOptions = {},
 ): Assessment {
-  const mesh = new MeshContext(inventory, options.observed);
+  const mesh = new MeshContext(inventory, options);
   const meshFindings = MESH_CHECKS.flatMap((check) => check(mesh));
   const meshBlocked = meshFindings.some((f) => f.severity === "blocker");
   const findings: Finding[] = [...meshFindings];

@@ -3,10 +3,10 @@
 // derived facts (workloads, policy classes, waypoint need) that several checks share. Checks
 // only ever read `inNamespace(kind, ns)`, so assessing N namespaces costs O(objects).
 
-import { parse } from "yaml";
 import { groupOf, K, type KnownKindKey, kindKey } from "../inventory/kinds.js";
 import { type Inventory, type KubeObject, labelsOf } from "../inventory/model.js";
 import { classifyAuthorizationPolicy, type PolicyClassification } from "../mesh/authorization.js";
+import { meshConfigMaps, rootNamespaceOf } from "../mesh/mesh-config.js";
 import { type NamespaceState, namespaceState } from "../mesh/namespace-state.js";
 import { isWaypoint, namespaceWaypointRef } from "../mesh/waypoint.js";
 import { sidecarStateOf, type Workload, type WorkloadSidecarState, workloadsIn } from "../mesh/workloads.js";
@@ -21,17 +21,6 @@ import { FINDING_CODES, type Finding, type FindingCode } from "./finding.js";
 import { type MeshBinding, vsBinding } from "./routing.js";
 import { waypointReasons } from "./waypoint-need.js";
 
-const DEFAULT_ROOT_NAMESPACE = "istio-system";
-
-// biome-ignore lint/suspicious/noExplicitAny: parsed mesh config
-function meshConfigOf(cm: KubeObject): any {
-  try {
-    return parse(String((cm.data as Record<string, unknown>).mesh ?? ""));
-  } catch {
-    return undefined;
-  }
-}
-
 export class MeshContext {
   private origins: Map<KubeObject, string> | undefined;
   private namespaces: Map<string, KubeObject> | undefined;
@@ -40,11 +29,20 @@ export class MeshContext {
   private onSidecars: Set<string> | undefined;
   private ingress: IngressBackend[] | undefined;
 
+  readonly observed: readonly ObservedEdge[];
+  private readonly givenRoot: string | undefined;
+
+  /**
+   * `observed`: traffic Prometheus observed between namespaces (`--prometheus`), for the call
+   * graph. `rootNamespace`: as `--root-namespace` gives it; else the mesh config's.
+   */
   constructor(
     readonly inventory: Inventory,
-    /** Traffic Prometheus observed between namespaces (`--prometheus`), for the call graph. */
-    readonly observed: readonly ObservedEdge[] = [],
-  ) {}
+    options: { observed?: readonly ObservedEdge[]; rootNamespace?: string } = {},
+  ) {
+    this.observed = options.observed ?? [];
+    this.givenRoot = options.rootNamespace;
+  }
 
   /** Which namespaces call which: from configuration, and observed traffic when given. */
   callGraph(): CallGraph {
@@ -92,27 +90,13 @@ export class MeshContext {
 
   /** Istio's root namespace (mesh config `rootNamespace`), where mesh-wide policies live. */
   get rootNamespace(): string {
-    if (this.root === undefined) {
-      this.root = DEFAULT_ROOT_NAMESPACE;
-      for (const cm of this.meshConfigMaps()) {
-        const configured = meshConfigOf(cm)?.rootNamespace;
-        if (typeof configured === "string" && configured) this.root = configured;
-      }
-    }
+    this.root ??= rootNamespaceOf(this.inventory, this.givenRoot);
     return this.root;
   }
 
   /** istiod's mesh config ConfigMaps: `istio`, or `istio-<rev>` per revision. */
   meshConfigMaps(): KubeObject[] {
-    return this.inventory
-      .list(K.ConfigMap)
-      .filter(
-        (cm) =>
-          /^istio(-[\w.-]+)?$/.test(cm.metadata.name) &&
-          typeof cm.data === "object" &&
-          cm.data !== null &&
-          "mesh" in (cm.data as object),
-      );
+    return meshConfigMaps(this.inventory);
   }
 
   finding(

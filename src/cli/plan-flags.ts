@@ -33,7 +33,11 @@ export const PLAN_FLAGS = {
     read: (f) => (f.patchForcedInjection === true ? { patchForcedInjection: true } : {}),
   },
   rootNamespace: {
-    option: () => new Option("--root-namespace <ns>", "Istio's root namespace").default("istio-system"),
+    option: () =>
+      new Option(
+        "--root-namespace <ns>",
+        "Istio's root namespace, whose policies apply mesh-wide (default: the mesh config's rootNamespace, else istio-system)",
+      ),
     read: (f) => (typeof f.rootNamespace === "string" ? { rootNamespace: f.rootNamespace } : {}),
   },
 } satisfies Record<keyof PlanOptions, Flag>;

@@ -34,12 +34,17 @@ export function observabilityApplyPlan(
   inventory: Inventory,
   namespaces: readonly string[],
   mode: RewriteMode,
+  rootNamespace?: string,
 ): { report: ObservabilityReport; changes: ObservabilityChange[] } {
   const selected = new Set(namespaces);
   const documents = clusterObjectDocuments(inventory).filter((d) =>
     selected.has(d.source.split("/")[1] ?? ""),
   );
-  const report = buildReport(documents, mode, { inventory, namespaces });
+  const report = buildReport(documents, mode, {
+    inventory,
+    namespaces,
+    ...(rootNamespace ? { rootNamespace } : {}),
+  });
   return { report, changes: planObservabilityApply(report, inventory, namespaces) };
 }
 

@@ -3,6 +3,7 @@
 
 import { K } from "../inventory/kinds.js";
 import type { Inventory } from "../inventory/model.js";
+import { rootNamespaceOf } from "../mesh/mesh-config.js";
 import { Reporter } from "./metrics.js";
 import {
   type AppScrapeTarget,
@@ -25,9 +26,11 @@ export interface NamespaceObservabilityChanges {
   tracing: TracingChanges;
 }
 
+/** `rootNamespace`: as `--root-namespace` gives it; else the mesh config's. */
 export function observabilityChangesFor(
   inventory: Inventory,
   namespace: string,
+  rootNamespace?: string,
 ): NamespaceObservabilityChanges {
   const tracing = tracingChangesFor(inventory, namespace);
   const servicesWithoutWaypoint = Object.entries(tracing.waypointOf)
@@ -47,14 +50,13 @@ export function observabilityChangesFor(
       (f) => f.reasons.length > 0 && coversNamespace(f, namespace),
     ),
     apps: appScrapeTargets(inventory, namespace),
-    strictMtls: strictMtlsIn(inventory, namespace),
+    strictMtls: strictMtlsIn(inventory, namespace, rootNamespaceOf(inventory, rootNamespace)),
     tracing,
   };
 }
 
 /** The namespace's own selector-less PeerAuthentication wins over the mesh-wide one in the root namespace. */
-function strictMtlsIn(inventory: Inventory, namespace: string): boolean {
-  const rootNamespace = "istio-system";
+function strictMtlsIn(inventory: Inventory, namespace: string, rootNamespace: string): boolean {
   for (const ns of [namespace, rootNamespace]) {
     const policy = inventory.inNamespace(K.PeerAuthentication, ns).find((pa) => !pa.spec?.selector);
     if (policy?.spec?.mtls?.mode) return policy.spec.mtls.mode === "STRICT";

@@ -75,7 +75,7 @@ export function clusterObjectDocuments(inventory: Inventory): InputDocument[] {
 export function buildReport(
   documents: readonly InputDocument[],
   mode: RewriteMode,
-  mesh?: { inventory: Inventory; namespaces: readonly string[] },
+  mesh?: { inventory: Inventory; namespaces: readonly string[]; rootNamespace?: string },
 ): ObservabilityReport {
   const rewritten = documents.map((d) => rewriteDocument(d, mode));
   const generated = mesh ? generateMonitors(mesh.inventory, mesh.namespaces) : { monitors: [], notes: [] };
@@ -90,7 +90,9 @@ export function buildReport(
         .filter((e) => e.place === "rule" && isSpanMetricExpression(e.original))
         .map((e) => ({ source: e.source, location: e.location })),
     ),
-    namespaces: mesh ? mesh.namespaces.map((ns) => observabilityChangesFor(mesh.inventory, ns)) : [],
+    namespaces: mesh
+      ? mesh.namespaces.map((ns) => observabilityChangesFor(mesh.inventory, ns, mesh.rootNamespace))
+      : [],
   };
 }
 

@@ -2,7 +2,7 @@
 // gates; a blocked namespace gets its blockers and no steps; an ambient one gets nothing to do;
 // one between steps gets the steps it has left.
 
-import type { Assessment, NamespaceAssessment } from "../assess/assess.js";
+import { type Assessment, type AssessOptions, assess, type NamespaceAssessment } from "../assess/assess.js";
 import { MeshContext, NamespaceContext } from "../assess/context.js";
 import type { Finding } from "../assess/finding.js";
 import { restartExplanation, restartMethodOf } from "../assess/restart.js";
@@ -37,8 +37,17 @@ import {
   translateForPlan,
 } from "./translated.js";
 
+/** The plan for the namespaces: assessed, then planned, with the same options. */
+export function planNamespaces(
+  inventory: Inventory,
+  namespaces: readonly string[],
+  options: PlanOptions & AssessOptions,
+): Plan {
+  return buildPlan(inventory, assess(inventory, namespaces, options), options);
+}
+
 export function buildPlan(inventory: Inventory, assessment: Assessment, options: PlanOptions = {}): Plan {
-  const mesh = new MeshContext(inventory);
+  const mesh = new MeshContext(inventory, options);
   const byNamespace = new Map<string, Finding[]>();
   const meshFindings = assessment.findings.filter((f) => f.scope === "mesh");
   for (const f of assessment.findings) {
@@ -51,7 +60,10 @@ export function buildPlan(inventory: Inventory, assessment: Assessment, options:
   const migrating = assessment.namespaces
     .filter((a) => !a.blocked && a.state.mode !== "ambient" && a.state.mode !== "not-meshed")
     .map((a) => a.namespace);
-  const translated = translateForPlan(inventory, migrating, options);
+  const translated = translateForPlan(inventory, migrating, {
+    ...options,
+    rootNamespace: mesh.rootNamespace,
+  });
   return {
     namespaces: assessment.namespaces.map((a) =>
       planNamespace(
@@ -110,7 +122,7 @@ function planNamespace(
   if (!translated) return base;
   if (translationNotes(base, translated, options)) return base;
   base.applyBeforeStep1 = translated.beforeStep1.map(({ object, reason }) => ({ object, reason }));
-  base.observability = namespaceObservability(ctx.inventory, ns, waypoint);
+  base.observability = namespaceObservability(ctx.inventory, ns, waypoint, ctx.mesh.rootNamespace);
 
   const restarts = restartsOf(ctx);
   base.manualRestarts = restarts.manual;

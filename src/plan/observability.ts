@@ -17,10 +17,12 @@ export function namespaceObservability(
   inventory: Inventory,
   namespace: string,
   waypoint: WaypointPlan,
+  rootNamespace: string,
 ): PlanObservability {
   const changes = observabilityChangesFor(
     waypoint.needed ? withWaypointInUse(inventory, namespace, waypoint) : inventory,
     namespace,
+    rootNamespace,
   );
   return {
     ...changes,

@@ -51,7 +51,7 @@ export function buildReport(
   namespaces: readonly string[],
   options: PlanOptions & { now?: Date } = {},
 ): ReportData {
-  const assessment = assess(inventory, namespaces);
+  const assessment = assess(inventory, namespaces, options);
   const plan = buildPlan(inventory, assessment, options);
   // Every namespace is translated here, blocked or not: the report shows what a blocker hides.
   const translation = translate(inventory, namespaces, {

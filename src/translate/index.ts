@@ -5,6 +5,7 @@
 
 import { K } from "../inventory/kinds.js";
 import type { Inventory, KubeObject } from "../inventory/model.js";
+import { rootNamespaceOf } from "../mesh/mesh-config.js";
 import { SOURCE_ANNOTATION, sourceName } from "./meta.js";
 import { translatePolicy } from "./policies.js";
 import type { ReportEntry } from "./report.js";
@@ -18,7 +19,7 @@ export { hasErrors } from "./report.js";
 export interface TranslateOptions {
   /** Also write the waypoint-bypass DENY policies (see docs/translation-report.md). */
   bypassDeny?: boolean;
-  /** Istio's root namespace, whose policies apply mesh-wide. */
+  /** Istio's root namespace, whose policies apply mesh-wide (default: the mesh config's). */
   rootNamespace?: string;
 }
 
@@ -51,6 +52,7 @@ export function translate(
   const objects: KubeObject[] = [];
   const replaces: KubeObject[] = [];
   const afterRestart: KubeObject[] = [];
+  const policyOptions = { ...options, rootNamespace: rootNamespaceOf(inventory, options.rootNamespace) };
   const needWaypoint = new Map<string, string>();
   const wantWaypoint = (ns: string, why: KubeObject) => {
     if (!needWaypoint.has(ns)) needWaypoint.set(ns, sourceName(why));
@@ -69,7 +71,7 @@ export function translate(
     }
     for (const kind of [K.AuthorizationPolicy, K.RequestAuthentication, K.WasmPlugin]) {
       for (const policy of sorted(inventory.inNamespace(kind, namespace))) {
-        const t = translatePolicy(inventory, policy, report, options);
+        const t = translatePolicy(inventory, policy, report, policyOptions);
         objects.push(...t.objects);
         afterRestart.push(...t.afterRestart);
         if (t.replaced) replaces.push(policy);

@@ -8,6 +8,7 @@ import { K } from "../inventory/kinds.js";
 import type { Inventory, KubeObject } from "../inventory/model.js";
 import { attachmentOf, classifyAuthorizationPolicy } from "../mesh/authorization.js";
 import { WAYPOINT_CLASS } from "../mesh/labels.js";
+import { rootNamespaceOf } from "../mesh/mesh-config.js";
 import { sidecarStateOf, workloadsIn } from "../mesh/workloads.js";
 import { TRUST_DOMAIN, translatedMetadata } from "./meta.js";
 import { type Note, noter, type ReportEntry } from "./report.js";
@@ -15,7 +16,6 @@ import { waypointName } from "./waypoints.js";
 
 const MAX_TARGET_REFS = 16;
 const GATEWAY_GROUP = "gateway.networking.k8s.io";
-export const DEFAULT_ROOT_NAMESPACE = "istio-system";
 
 export interface PolicyOptions {
   bypassDeny?: boolean;
@@ -41,7 +41,7 @@ export function translatePolicy(
 ): PolicyTranslation {
   const note = noter(report, policy);
   const namespace = policy.metadata.namespace ?? "default";
-  const rootNamespace = options.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
+  const rootNamespace = rootNamespaceOf(inventory, options.rootNamespace);
   const spec = policy.spec ?? {};
   const attachment = attachmentOf(spec);
   const none: PolicyTranslation = { objects: [], afterRestart: [], replaced: false };

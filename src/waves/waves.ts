@@ -17,7 +17,7 @@ export function migratingNamespaces(plan: Plan): string[] {
 }
 
 export function wavesOf(inventory: Inventory, plan: Plan, observed: readonly ObservedEdge[] = []): Wave[] {
-  const mesh = new MeshContext(inventory, observed);
+  const mesh = new MeshContext(inventory, { observed });
   const moving = migratingNamespaces(plan);
   const staying = new Set([...mesh.sidecarNamespaces()].filter((ns) => !moving.includes(ns)));
   return planWaves(mesh.callGraph(), moving, staying);

@@ -3,10 +3,9 @@
 // the cluster; the journal in each namespace makes a second run resume (or do nothing).
 
 import { Command, InvalidArgumentError, Option } from "commander";
-import { assess } from "../../assess/assess.js";
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
 import { readCluster } from "../../inventory/from-cluster.js";
-import { buildPlan } from "../../plan/build.js";
+import { planNamespaces } from "../../plan/build.js";
 import { renderObservability } from "../../plan/render-text.js";
 import { isStepNumber, LAST_STEP, STEPS, type StepNumber, stepNumber } from "../../plan/steps.js";
 import { blockedError, type DryRun, migrateNamespace, type RunResult } from "../../run/execute.js";
@@ -72,7 +71,7 @@ export function migrateCommand(): Command {
       const port = await clusterPortFor(options);
       const inventory = await readCluster(port, { note });
       const namespaces = selectNamespaces(inventory, options);
-      const plan = buildPlan(inventory, assess(inventory, namespaces), planOptionsOf(flags));
+      const plan = planNamespaces(inventory, namespaces, planOptionsOf(flags));
       // Blockers stop the whole run before any namespace is touched.
       if (plan.namespaces.some((p) => p.blocked)) throw blockedError(plan.namespaces);
       const toStdout = options.output === "table" ? (l: string) => process.stdout.write(`${l}\n`) : note;

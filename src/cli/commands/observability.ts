@@ -24,6 +24,7 @@ import { confirm } from "../../run/session.js";
 import { clusterPortFor } from "../cluster-loader.js";
 import { type GlobalOptions, globalOptions, loadMesh, note, selectNamespaces } from "../context.js";
 import { structured, table } from "../output.js";
+import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -38,10 +39,11 @@ interface Options {
   yes?: boolean;
   dryRun: ApplyDryRun;
   backupDir: string;
+  rootNamespace?: string;
 }
 
 export function observabilityCommand(): Command {
-  return new Command("observability")
+  const base = new Command("observability")
     .description(
       "rewrite dashboards and alert rules for ambient's reporter labels, and list the scrape targets and traces that change",
     )
@@ -82,7 +84,8 @@ export function observabilityCommand(): Command {
         .choices(["none", "client", "server"])
         .default("none"),
     )
-    .option("--backup-dir <dir>", "where --apply writes its backup", "ambient-migrate-backup")
+    .option("--backup-dir <dir>", "where --apply writes its backup", "ambient-migrate-backup");
+  return withPlanFlags(base, ["rootNamespace"])
     .addHelpText(
       "after",
       `
@@ -106,7 +109,7 @@ Examples:
       if (wantsMesh(global) || documents.length === 0) {
         const loaded = await loadMesh(global);
         note(loaded.summary);
-        mesh = { inventory: loaded.inventory, namespaces: loaded.namespaces };
+        mesh = { inventory: loaded.inventory, namespaces: loaded.namespaces, ...planOptionsOf(options) };
         const named = new Set(documents.map((d) => d.source));
         documents.push(
           ...inventoryFiles(loaded.inventory, named),
@@ -140,7 +143,12 @@ async function applyToCluster(options: Options, global: GlobalOptions, toolVersi
   const port = await clusterPortFor(global);
   const inventory = await readCluster(port, { note });
   const namespaces = selectNamespaces(inventory, global);
-  const { report, changes } = observabilityApplyPlan(inventory, namespaces, options.mode);
+  const { report, changes } = observabilityApplyPlan(
+    inventory,
+    namespaces,
+    options.mode,
+    planOptionsOf(options).rootNamespace,
+  );
   summarise(report);
   const rows = (result: (i: number) => string) =>
     table(

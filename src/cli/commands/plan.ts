@@ -2,9 +2,8 @@
 // or as data (-o json|yaml) for scripts and for `migrate`.
 
 import { Command } from "commander";
-import { assess } from "../../assess/assess.js";
 import { ExitCode } from "../../errors.js";
-import { buildPlan } from "../../plan/build.js";
+import { planNamespaces } from "../../plan/build.js";
 import { renderPlanText } from "../../plan/render-text.js";
 import { observedTraffic, renderWaves, wavesOf } from "../../waves/waves.js";
 import { globalOptions, loadMesh, note } from "../context.js";
@@ -50,8 +49,10 @@ Sidecar egress hosts and, with --prometheus, observed traffic; -o json then adds
       const loaded = await loadMesh(global);
       note(loaded.summary);
       const observed = await observedTraffic(options, note);
-      const assessment = assess(loaded.inventory, loaded.namespaces, { observed });
-      const plan = buildPlan(loaded.inventory, assessment, planOptionsOf(options));
+      const plan = planNamespaces(loaded.inventory, loaded.namespaces, {
+        ...planOptionsOf(options),
+        observed,
+      });
       const waves = options.waves ? wavesOf(loaded.inventory, plan, observed) : undefined;
       if (global.output === "table")
         process.stdout.write((waves ? renderWaves(waves) : "") + renderPlanText(plan));
