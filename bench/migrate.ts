@@ -18,10 +18,10 @@ import { assess } from "../src/assess/assess.js";
 import { connectCluster } from "../src/cluster/connect.js";
 import { observeGate } from "../src/gates/index.js";
 import { readCluster } from "../src/inventory/from-cluster.js";
+import { refOf } from "../src/inventory/identity.js";
 import { K, kindInfo } from "../src/inventory/kinds.js";
 import type { KubeObject } from "../src/inventory/model.js";
 import { buildPlan } from "../src/plan/build.js";
-import { refOf } from "../src/plan/model.js";
 import { migrateNamespace } from "../src/run/execute.js";
 import { newHolderIdentity } from "../src/run/lock.js";
 

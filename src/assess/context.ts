@@ -3,7 +3,7 @@
 // derived facts (workloads, policy classes, waypoint need) that several checks share. Checks
 // only ever read `inNamespace(kind, ns)`, so assessing N namespaces costs O(objects).
 
-import { groupOf, K, type KnownKindKey, kindKey } from "../inventory/kinds.js";
+import { K, type KnownKindKey } from "../inventory/kinds.js";
 import { type Inventory, type KubeObject, labelsOf } from "../inventory/model.js";
 import { classifyAuthorizationPolicy, type PolicyClassification } from "../mesh/authorization.js";
 import { meshConfigMaps, rootNamespaceOf } from "../mesh/mesh-config.js";
@@ -228,8 +228,4 @@ export class NamespaceContext {
     if (!this.cache.has(key)) this.cache.set(key, compute());
     return this.cache.get(key) as T;
   }
-}
-
-export function objectKey(object: KubeObject): string {
-  return `${kindKey(groupOf(object.apiVersion), object.kind)}/${object.metadata.namespace ?? ""}/${object.metadata.name}`;
 }

@@ -7,10 +7,11 @@ import { dirname, join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { toYaml } from "../cli/output.js";
-import type { ClusterPort, ObjectRef } from "../cluster/port.js";
+import type { ClusterPort } from "../cluster/port.js";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { mapLimited } from "../inventory/from-cluster.js";
-import { groupOf, K, type KindInfo, type KnownKindKey, kindInfo, kindKey } from "../inventory/kinds.js";
+import { type ObjectRef, objectKey } from "../inventory/identity.js";
+import { K, type KindInfo, type KnownKindKey, kindInfo, kindKey } from "../inventory/kinds.js";
 import type { KubeObject } from "../inventory/model.js";
 import { stripServerFields } from "./strip.js";
 
@@ -51,11 +52,6 @@ export interface CollectedBackup {
   objects: KubeObject[];
   /** Kinds the cluster does not serve (CRD absent), so nothing of them can exist. */
   absentKinds: string[];
-}
-
-export function identity(object: Pick<KubeObject, "apiVersion" | "kind" | "metadata">): string {
-  const ns = object.metadata.namespace ? `${object.metadata.namespace}/` : "";
-  return `${kindKey(groupOf(object.apiVersion), object.kind)} ${ns}${object.metadata.name}`;
 }
 
 /** Objects created by a controller (istiod's waypoint Service, ...) come back with their owner. */
@@ -145,9 +141,9 @@ export function readBackup(text: string, file: string): KubeObject[] {
 /** Every object present and parsed back equal; otherwise the backup is not trusted. */
 export function verifyBackup(expected: readonly KubeObject[], readBack: readonly KubeObject[]): string[] {
   const problems: string[] = [];
-  const byId = new Map(readBack.map((o) => [identity(o), o]));
+  const byId = new Map(readBack.map((o) => [objectKey(o), o]));
   for (const object of expected) {
-    const id = identity(object);
+    const id = objectKey(object);
     const back = byId.get(id);
     if (!back) problems.push(`${id}: missing from the file`);
     else if (!isDeepStrictEqual(back, object))

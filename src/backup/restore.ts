@@ -3,8 +3,8 @@
 // (HTTPRoute, targetRefs policies); the rollback restores selectively instead.
 
 import { isDeepStrictEqual } from "node:util";
+import { objectKey } from "../inventory/identity.js";
 import type { KubeObject } from "../inventory/model.js";
-import { identity } from "./backup.js";
 import { stripServerFields } from "./strip.js";
 
 export type RestoreAction =
@@ -46,10 +46,10 @@ export function restorePlan(
   current: readonly KubeObject[],
   options: { overwrite?: boolean } = {},
 ): RestoreItem[] {
-  const now = new Map(current.map((o) => [identity(o), stripServerFields(o)]));
+  const now = new Map(current.map((o) => [objectKey(o), stripServerFields(o)]));
   return backup.map((saved) => {
     const object = stripServerFields(saved);
-    const id = identity(object);
+    const id = objectKey(object);
     const present = now.get(id);
     if (!present) return { id, action: "create", object, differences: [] };
     const differences = differingFields(object, present);

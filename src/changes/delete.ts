@@ -2,11 +2,11 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
-import { identity, readBackup, writeVerifiedBackup } from "../backup/backup.js";
+import { readBackup, writeVerifiedBackup } from "../backup/backup.js";
 import { restorePlan } from "../backup/restore.js";
 import { stripServerFields } from "../backup/strip.js";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
-import { describeRef, type ObjectRef } from "../inventory/identity.js";
+import { describeRef, type ObjectRef, objectKey } from "../inventory/identity.js";
 import type { KubeObject } from "../inventory/model.js";
 import { kubectlTarget } from "../kubectl.js";
 import type { ChangeHandler, PerformContext } from "./handler.js";
@@ -20,12 +20,8 @@ export interface DeleteChange {
 
 /** The objects of a backup file that are the target (any version of its group). */
 function savedCopies(file: string, target: ObjectRef): KubeObject[] {
-  const wanted = identity({
-    apiVersion: target.apiVersion,
-    kind: target.kind,
-    metadata: { name: target.name, namespace: target.namespace },
-  });
-  return readBackup(readFileSync(file, "utf8"), file).filter((o) => identity(o) === wanted);
+  const wanted = objectKey(target);
+  return readBackup(readFileSync(file, "utf8"), file).filter((o) => objectKey(o) === wanted);
 }
 
 /**

@@ -2,7 +2,8 @@
 // already there starts no rollout. Runs, rollbacks and re-runs follow each other within a
 // second, so a new restart always picks a stamp different from the live one.
 
-import { type ClusterPort, type ObjectRef, RESTARTED_AT, restartedAtValue } from "../cluster/port.js";
+import { type ClusterPort, RESTARTED_AT, restartedAtValue } from "../cluster/port.js";
+import type { ObjectRef } from "../inventory/identity.js";
 
 export async function freshRestartStamp(port: ClusterPort, ref: ObjectRef, now: Date): Promise<string> {
   const live = await port.get(ref);

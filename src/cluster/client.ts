@@ -3,6 +3,7 @@
 
 import { isDeepStrictEqual } from "node:util";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
+import { describeRef, type ObjectRef } from "../inventory/identity.js";
 import { groupOf, type KindInfo, lookupKind } from "../inventory/kinds.js";
 import type { KubeObject } from "../inventory/model.js";
 import { FIELD_MANAGER } from "../ownership.js";
@@ -21,11 +22,9 @@ import {
   type ClusterPort,
   type DeleteOptions,
   type DryRunOption,
-  describeRef,
   type LabelValues,
   type ListOptions,
   type ListResult,
-  type ObjectRef,
   type PatchLabelsResult,
   type PortForwardResult,
   RESTARTED_AT,

@@ -4,6 +4,7 @@
 // verb the way RBAC would, so callers' error paths are tested too.
 
 import { ExitCode } from "../errors.js";
+import { describeRef, type ObjectRef } from "../inventory/identity.js";
 import { groupOf, type KindInfo, kindKey, lookupKind } from "../inventory/kinds.js";
 import type { KubeObject } from "../inventory/model.js";
 import { parseSelector } from "../inventory/selector.js";
@@ -15,11 +16,9 @@ import {
   type ClusterPort,
   type DeleteOptions,
   type DryRunOption,
-  describeRef,
   type LabelValues,
   type ListOptions,
   type ListResult,
-  type ObjectRef,
   type PatchLabelsResult,
   type PortForwardResult,
   podTemplatePath,

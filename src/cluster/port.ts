@@ -8,8 +8,6 @@ import type { ObjectRef } from "../inventory/identity.js";
 import type { KindInfo } from "../inventory/kinds.js";
 import type { KubeObject } from "../inventory/model.js";
 
-export { describeRef, type ObjectRef, refOf } from "../inventory/identity.js";
-
 export interface ListOptions {
   labelSelector?: string;
   fieldSelector?: string;

@@ -1,6 +1,7 @@
 // How the tool names one Kubernetes object: the reference it addresses it by (apiVersion, kind,
-// namespace, name) and the short text it shows people.
+// namespace, name), the key it compares objects by, and the short text it shows people.
 
+import { groupOf, kindKey } from "./kinds.js";
 import type { KubeObject } from "./model.js";
 
 /** Enough to address one object: apiVersion + kind are resolved to a resource path. */
@@ -27,4 +28,13 @@ export function namespaceRef(name: string): ObjectRef {
 /** `Kind/namespace/name` (`Kind/name` for cluster-scoped objects). */
 export function describeRef(ref: Pick<ObjectRef, "kind" | "namespace" | "name">): string {
   return `${ref.kind}/${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
+}
+
+/**
+ * The same object whatever its API version (a finding may name v1beta1 what the cluster serves
+ * as v1): `Kind.group namespace/name`, e.g. `VirtualService.networking.istio.io shop/reviews`.
+ */
+export function objectKey(object: ObjectRef | Pick<KubeObject, "apiVersion" | "kind" | "metadata">): string {
+  const { namespace, name } = "metadata" in object ? object.metadata : object;
+  return `${kindKey(groupOf(object.apiVersion), object.kind)} ${namespace ? `${namespace}/` : ""}${name}`;
 }

@@ -4,10 +4,11 @@
 
 import { isDeepStrictEqual } from "node:util";
 import { parse } from "yaml";
-import { type BackupHeader, collectNamed, identity, writeVerifiedBackup } from "../backup/backup.js";
+import { type BackupHeader, collectNamed, writeVerifiedBackup } from "../backup/backup.js";
 import { toYaml } from "../cli/output.js";
-import { type ClusterPort, describeRef, type ObjectRef, refOf } from "../cluster/port.js";
+import type { ClusterPort } from "../cluster/port.js";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
+import { describeRef, type ObjectRef, objectKey, refOf } from "../inventory/identity.js";
 import { K } from "../inventory/kinds.js";
 import { type Inventory, type KubeObject, labelsOf } from "../inventory/model.js";
 import { FIELD_MANAGER } from "../ownership.js";
@@ -179,7 +180,7 @@ async function backUp(
       "run the command again",
     );
   }
-  const creates = changes.filter((c) => c.action === "create").map((c) => identity(c.body));
+  const creates = changes.filter((c) => c.action === "create").map((c) => objectKey(c.body));
   writeVerifiedBackup(options.backupPath, { ...options.header, creates }, objects);
   options.progress(
     `backup of ${objects.length} object(s) written to ${options.backupPath}, read back and verified`,

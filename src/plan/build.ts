@@ -6,6 +6,7 @@ import { type Assessment, type AssessOptions, assess, type NamespaceAssessment }
 import { MeshContext, NamespaceContext } from "../assess/context.js";
 import type { Finding } from "../assess/finding.js";
 import { restartExplanation, restartMethodOf } from "../assess/restart.js";
+import { namespaceRef, type ObjectRef, refOf } from "../inventory/identity.js";
 import { K } from "../inventory/kinds.js";
 import type { Inventory, KubeObject } from "../inventory/model.js";
 import { injectionLabels } from "../mesh/injection.js";
@@ -18,10 +19,7 @@ import {
   type Disposition,
   type Gate,
   type NamespacePlan,
-  namespaceRef,
-  type ObjectRef,
   type Plan,
-  refOf,
   type Step,
   type WaypointPlan,
 } from "./model.js";

@@ -4,8 +4,9 @@
 import type { NamespaceContext } from "../assess/context.js";
 import type { Finding, FindingCode } from "../assess/finding.js";
 import { hasTrafficPolicy, serviceOfHost, subsetsUsedBy } from "../assess/routing.js";
+import type { ObjectRef } from "../inventory/identity.js";
 import { K } from "../inventory/kinds.js";
-import type { Disposition, ObjectRef } from "./model.js";
+import type { Disposition } from "./model.js";
 
 type Rule = (
   finding: Finding,

@@ -14,8 +14,6 @@ import type { StepId, StepNumber } from "./steps.js";
 
 export type { Change } from "../changes/index.js";
 export type { Gate } from "../gates/index.js";
-export type { ObjectRef } from "../inventory/identity.js";
-export { namespaceRef, refOf } from "../inventory/identity.js";
 export type { StepId, StepNumber } from "./steps.js";
 
 export interface Step {

@@ -4,12 +4,13 @@
 
 import type { NamespaceContext } from "../assess/context.js";
 import { serviceOfHost, subsetsUsedBy } from "../assess/routing.js";
+import { type ObjectRef, objectKey, refOf } from "../inventory/identity.js";
 import { groupOf, K, type KnownKindKey, kindKey, lookupKind } from "../inventory/kinds.js";
 import type { Inventory, KubeObject } from "../inventory/model.js";
 import { isWaypoint } from "../mesh/waypoint.js";
 import { type ReportEntry, type Translation, translate } from "../translate/index.js";
 import { SOURCE_ANNOTATION } from "../translate/meta.js";
-import { type Disposition, type ObjectRef, refOf } from "./model.js";
+import type { Disposition } from "./model.js";
 import type { PlanOptions } from "./options.js";
 
 export interface PlannedApply {
@@ -31,13 +32,8 @@ export interface TranslatedConfig {
   report: ReportEntry[];
   /** `Kind/namespace/name` of the sources with error entries. */
   incomplete: string[];
-  /** The sources the translation fully replaces, by `identityOf`. */
+  /** The sources the translation fully replaces, by `objectKey`. */
   replaces: Map<string, ObjectRef>;
-}
-
-/** Same identity whatever the version: a finding may name v1beta1 what the cluster serves as v1. */
-export function identityOf(ref: Pick<ObjectRef, "apiVersion" | "kind" | "namespace" | "name">): string {
-  return `${groupOf(ref.apiVersion)}/${ref.kind}/${ref.namespace ?? ""}/${ref.name}`;
 }
 
 /**
@@ -92,7 +88,7 @@ function translatedConfig(inventory: Inventory, namespace: string, t: Translatio
       .sort(),
     report,
     incomplete: [...incomplete].sort(),
-    replaces: new Map(t.replaces.map((o) => [identityOf(refOf(o)), refOf(o)])),
+    replaces: new Map(t.replaces.map((o) => [objectKey(o), refOf(o)])),
   };
 }
 
@@ -128,14 +124,14 @@ export function reconcileStep5(
   translated: TranslatedConfig,
 ): { delete: Disposition[]; keep: Disposition[] } {
   const incomplete = new Set(translated.incomplete);
-  const kept = new Set(dispositions.keep.map((d) => identityOf(d.ref)));
+  const kept = new Set(dispositions.keep.map((d) => objectKey(d.ref)));
   const out = { delete: [] as Disposition[], keep: [...dispositions.keep] };
   const subsetUsers = subsetsOfKeptVirtualServices(ctx, translated);
   for (const d of dispositions.delete) {
     const users = d.ref.kind === "DestinationRule" ? subsetUsers(d.ref.name) : [];
     if (users.length > 0)
       out.keep.push({ ref: d.ref, reason: `its subsets are used by ${users.join(", ")}, kept` });
-    else if (translated.replaces.has(identityOf(d.ref))) out.delete.push(d);
+    else if (translated.replaces.has(objectKey(d.ref))) out.delete.push(d);
     else
       out.keep.push({
         ref: d.ref,
@@ -144,7 +140,7 @@ export function reconcileStep5(
           : "not replaced by the translation: see translate report",
       });
   }
-  const listed = new Set([...out.delete, ...out.keep].map((d) => identityOf(d.ref)));
+  const listed = new Set([...out.delete, ...out.keep].map((d) => objectKey(d.ref)));
   for (const [id, ref] of translated.replaces) {
     if (listed.has(id) || kept.has(id)) continue;
     out.delete.push({ ref, reason: "replaced by the translated objects applied in step 1" });
@@ -159,7 +155,7 @@ function subsetsOfKeptVirtualServices(
 ): (ruleName: string) => string[] {
   const users = new Map<string, Set<string>>();
   for (const vs of ctx.list(K.VirtualService)) {
-    if (translated.replaces.has(identityOf(refOf(vs)))) continue;
+    if (translated.replaces.has(objectKey(vs))) continue;
     for (const subset of subsetsUsedBy(vs)) {
       const service = subset.slice(0, subset.lastIndexOf("/"));
       users.set(service, (users.get(service) ?? new Set()).add(`VirtualService/${vs.metadata.name}`));

@@ -7,8 +7,9 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { isStatus } from "../cluster/errors.js";
-import type { ClusterPort, ObjectRef } from "../cluster/port.js";
+import type { ClusterPort } from "../cluster/port.js";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
+import type { ObjectRef } from "../inventory/identity.js";
 import type { KubeObject } from "../inventory/model.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../ownership.js";
 

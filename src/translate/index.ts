@@ -3,6 +3,7 @@
 // objects (HTTPRoute, subset Services, targetRefs policies, waypoints), with a report that
 // names every field carried over, approximated or lost. Pure: no I/O.
 
+import { objectKey } from "../inventory/identity.js";
 import { K } from "../inventory/kinds.js";
 import type { Inventory, KubeObject } from "../inventory/model.js";
 import { rootNamespaceOf } from "../mesh/mesh-config.js";
@@ -101,15 +102,11 @@ function sorted(objects: KubeObject[]): KubeObject[] {
   );
 }
 
-function identity(o: KubeObject): string {
-  return `${o.apiVersion.split("/")[0]}/${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
-}
-
 /** The same object made twice (two sources wanting one subset Service) is kept once; different content is an error. */
 function dedupe(objects: KubeObject[], report: ReportEntry[]): KubeObject[] {
   const seen = new Map<string, KubeObject>();
   for (const o of objects) {
-    const key = identity(o);
+    const key = objectKey(o);
     const first = seen.get(key);
     if (!first) seen.set(key, o);
     else if (JSON.stringify(first.spec) !== JSON.stringify(o.spec)) {

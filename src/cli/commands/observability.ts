@@ -4,9 +4,9 @@
 
 import { Command, Option } from "commander";
 import { defaultBackupPath } from "../../backup/backup.js";
-import { describeRef } from "../../cluster/port.js";
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
 import { readCluster } from "../../inventory/from-cluster.js";
+import { describeRef } from "../../inventory/identity.js";
 import {
   type ApplyDryRun,
   applyObservabilityChanges,

@@ -4,6 +4,7 @@
 
 import { Command } from "commander";
 import { ExitCode } from "../../errors.js";
+import { describeRef, refOf } from "../../inventory/identity.js";
 import type { KubeObject } from "../../inventory/model.js";
 import { type OutputFile, safeFileName, writeFilesInto, writeOutputFile } from "../../output-files.js";
 import { hasErrors, type ReportEntry, translate } from "../../translate/index.js";
@@ -72,7 +73,7 @@ faithfully (its error entries say why; such sources are never listed for deletio
         }
       }
       if (flags.report) {
-        const data = { replaces: result.replaces.map(refOf), report: result.report };
+        const data = { replaces: result.replaces.map((o) => describeRef(refOf(o))), report: result.report };
         writeOutputFile(
           flags.report,
           flags.report.endsWith(".json") ? toJson(data) : toYaml(data),
@@ -104,10 +105,6 @@ function perNamespace(
     name: `${safeFileName(ns, "namespace")}${suffix}.yaml`,
     text: render(list),
   }));
-}
-
-function refOf(o: KubeObject): string {
-  return `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
 }
 
 export function reportTable(report: readonly ReportEntry[]): string {

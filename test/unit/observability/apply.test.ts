@@ -5,9 +5,9 @@ import { describe, expect, it } from "vitest";
 import { readBackup } from "../../../src/backup/backup.js";
 import { stripServerFields } from "../../../src/backup/strip.js";
 import { FakeClusterPort } from "../../../src/cluster/fake.js";
-import type { ObjectRef } from "../../../src/cluster/port.js";
 import { ExitCode } from "../../../src/errors.js";
 import { readCluster } from "../../../src/inventory/from-cluster.js";
+import type { ObjectRef } from "../../../src/inventory/identity.js";
 import type { KubeObject } from "../../../src/inventory/model.js";
 import {
   type ApplyDryRun,

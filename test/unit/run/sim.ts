@@ -12,10 +12,10 @@ import type {
   DeleteOptions,
   DryRunOption,
   LabelValues,
-  ObjectRef,
   PatchLabelsResult,
   PortForwardResult,
 } from "../../../src/cluster/port.js";
+import type { ObjectRef } from "../../../src/inventory/identity.js";
 import { K, kindInfo } from "../../../src/inventory/kinds.js";
 import type { KubeObject } from "../../../src/inventory/model.js";
 import { wouldInject } from "../../../src/mesh/injection.js";
