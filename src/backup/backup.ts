@@ -6,13 +6,13 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, w
 import { dirname, join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { parseAllDocuments } from "yaml";
-import { toYaml } from "../cli/output.js";
 import type { ClusterPort } from "../cluster/port.js";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { mapLimited } from "../inventory/from-cluster.js";
 import { type ObjectRef, objectKey } from "../inventory/identity.js";
 import { K, type KindInfo, type KnownKindKey, kindInfo, kindKey } from "../inventory/kinds.js";
 import type { KubeObject } from "../inventory/model.js";
+import { toYaml } from "../serialize.js";
 import { stripServerFields } from "./strip.js";
 
 /** procedure.md section 4: what the guide's backup misses is included here. */

@@ -2,12 +2,12 @@
 // DENY policies (step 4).
 
 import { stripServerFields } from "../backup/strip.js";
-import { toYaml } from "../cli/output.js";
 import { type Gate, gateVerify } from "../gates/index.js";
 import { describeRef, refOf } from "../inventory/identity.js";
 import type { KubeObject } from "../inventory/model.js";
 import { kubectlTarget } from "../kubectl.js";
 import { FIELD_MANAGER } from "../ownership.js";
+import { toYaml } from "../serialize.js";
 import type { ChangeHandler } from "./handler.js";
 
 /**

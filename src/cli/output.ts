@@ -1,7 +1,7 @@
 // Renderers shared by every command: kubectl-like tables for people, JSON and YAML for scripts.
 
-import { stringify } from "yaml";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
+import { toJson, toYaml } from "../serialize.js";
 
 export type OutputFormat = "table" | "json" | "yaml";
 
@@ -12,15 +12,6 @@ export function parseOutputFormat(value: string): OutputFormat {
     ExitCode.usage,
     "use -o table, -o json or -o yaml",
   );
-}
-
-/** YAML that Kubernetes (a YAML 1.1 reader) reads back the same: "yes", "on", "no" stay strings. */
-export function toYaml(value: unknown): string {
-  return stringify(value, { version: "1.1", lineWidth: 0, aliasDuplicateObjects: false });
-}
-
-export function toJson(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
 }
 
 export function structured(value: unknown, format: "json" | "yaml"): string {

@@ -5,13 +5,13 @@
 import { isDeepStrictEqual } from "node:util";
 import { parse } from "yaml";
 import { type BackupHeader, collectNamed, writeVerifiedBackup } from "../backup/backup.js";
-import { toYaml } from "../cli/output.js";
 import type { ClusterPort } from "../cluster/port.js";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { describeRef, type ObjectRef, objectKey, refOf } from "../inventory/identity.js";
 import { K } from "../inventory/kinds.js";
 import { type Inventory, type KubeObject, labelsOf } from "../inventory/model.js";
 import { FIELD_MANAGER } from "../ownership.js";
+import { toYaml } from "../serialize.js";
 import type { RewriteMode } from "./promql.js";
 import { buildReport, clusterObjectDocuments, type ObservabilityReport } from "./report.js";
 

@@ -1,9 +1,9 @@
 // The whole `observability` answer for a set of inputs: rewritten documents, monitors, and the
 // per-namespace changes. Pure: texts and the inventory in, data out; the CLI does the I/O.
 
-import { toYaml } from "../cli/output.js";
 import { K } from "../inventory/kinds.js";
 import type { Inventory, KubeObject } from "../inventory/model.js";
+import { toYaml } from "../serialize.js";
 import { type NamespaceObservabilityChanges, observabilityChangesFor } from "./changes.js";
 import { type DocumentRewrite, type ExpressionReport, rewriteDashboardText } from "./dashboard.js";
 import { unifiedDiff } from "./diff.js";

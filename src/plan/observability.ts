@@ -4,13 +4,13 @@
 // only: the plan makes no cluster change for them.
 
 import type { MeshContext } from "../assess/context.js";
-import { toYaml } from "../cli/output.js";
 import { K, type KnownKindKey } from "../inventory/kinds.js";
 import type { Inventory, KubeObject } from "../inventory/model.js";
 import { L } from "../mesh/labels.js";
 import { waypointGateway } from "../mesh/waypoint.js";
 import { observabilityChangesFor } from "../observability/changes.js";
 import { rewriteDocument } from "../observability/report.js";
+import { toYaml } from "../serialize.js";
 import type { DocumentToRewrite, PlanObservability, WaypointPlan } from "./model.js";
 
 export function namespaceObservability(

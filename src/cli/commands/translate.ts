@@ -7,9 +7,10 @@ import { ExitCode } from "../../errors.js";
 import { describeRef, refOf } from "../../inventory/identity.js";
 import type { KubeObject } from "../../inventory/model.js";
 import { type OutputFile, safeFileName, writeFilesInto, writeOutputFile } from "../../output-files.js";
+import { toJson, toYaml } from "../../serialize.js";
 import { hasErrors, type ReportEntry, translate } from "../../translate/index.js";
 import { globalOptions, loadMesh, note } from "../context.js";
-import { table, toJson, toYaml } from "../output.js";
+import { table } from "../output.js";
 import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
 
 interface TranslateFlags {

@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
-import { toYaml } from "../../../src/cli/output.js";
 import { rewriteDashboardText } from "../../../src/observability/dashboard.js";
 import { unifiedDiff } from "../../../src/observability/diff.js";
 import type { RewriteMode } from "../../../src/observability/promql.js";
 import { rewriteYamlText } from "../../../src/observability/yaml-documents.js";
+import { toYaml } from "../../../src/serialize.js";
 
 const RULES = readFileSync(new URL("fixtures/istio-alerts.rules", import.meta.url), "utf8");
 const MODES: RewriteMode[] = ["during", "after"];

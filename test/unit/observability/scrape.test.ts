@@ -1,5 +1,4 @@
 import { describe, expect, test } from "vitest";
-import { toYaml } from "../../../src/cli/output.js";
 import { readManifests } from "../../../src/inventory/from-files.js";
 import { observabilityChangesFor } from "../../../src/observability/changes.js";
 import {
@@ -9,6 +8,7 @@ import {
   sharedMonitorLabels,
 } from "../../../src/observability/scrape.js";
 import { isSpanMetricExpression } from "../../../src/observability/tracing.js";
+import { toYaml } from "../../../src/serialize.js";
 
 // Fixtures without a .yaml extension so that formatters keep them as written.
 const MESH = ["monitoring.yaml.fixture", "shop.yaml.fixture"].map(

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { toYaml } from "../../../src/cli/output.js";
 import { readManifests } from "../../../src/inventory/from-files.js";
+import { toYaml } from "../../../src/serialize.js";
 import { translate } from "../../../src/translate/index.js";
 
 const PLATFORM = fileURLToPath(
