@@ -2,13 +2,14 @@
 // imported only when a command actually reads a cluster (no -f), so file-only runs stay light.
 
 import type { ClusterPort } from "../cluster/port.js";
-import { type GlobalOptions, note, setClusterLoader } from "./context.js";
+import { type GlobalOptions, setClusterLoader } from "./context.js";
 
 export type ClusterConnector = (
   options: Pick<GlobalOptions, "kubeconfig" | "context">,
+  note: (message: string) => void,
 ) => Promise<ClusterPort>;
 
-let connector: ClusterConnector = async (options) => {
+let connector: ClusterConnector = async (options, note) => {
   const { connectCluster } = await import("../cluster/connect.js");
   return connectCluster(options, note);
 };
@@ -24,12 +25,15 @@ export function setClusterConnector(next: ClusterConnector): ClusterConnector {
 }
 
 /** The port for the cluster the flags name; commands that change a cluster use it directly. */
-export async function clusterPortFor(options: Pick<GlobalOptions, "kubeconfig" | "context">) {
-  return connector(options);
+export async function clusterPortFor(
+  options: Pick<GlobalOptions, "kubeconfig" | "context">,
+  note: (message: string) => void,
+) {
+  return connector(options, note);
 }
 
-setClusterLoader(async (options) => {
-  const port = await clusterPortFor(options);
+setClusterLoader(async (options, note) => {
+  const port = await clusterPortFor(options, note);
   const { readCluster } = await import("../inventory/from-cluster.js");
   return readCluster(port, { note });
 });

@@ -67,12 +67,7 @@ export interface LoadedMesh {
   summary: string;
 }
 
-/** Progress and notes go to stderr so that stdout stays parseable. */
-export function note(message: string): void {
-  process.stderr.write(`${message}\n`);
-}
-
-export type ClusterLoader = (options: GlobalOptions) => Promise<Inventory>;
+export type ClusterLoader = (options: GlobalOptions, note: (message: string) => void) => Promise<Inventory>;
 
 let clusterLoader: ClusterLoader | undefined;
 
@@ -81,7 +76,8 @@ export function setClusterLoader(loader: ClusterLoader): void {
   clusterLoader = loader;
 }
 
-export async function loadMesh(options: GlobalOptions): Promise<LoadedMesh> {
+/** Reads the input the flags name; `note` says where it connects (progress goes to stderr). */
+export async function loadMesh(options: GlobalOptions, note: (message: string) => void): Promise<LoadedMesh> {
   let inventory: Inventory;
   let summary: string;
   if (options.filename.length > 0) {
@@ -102,13 +98,17 @@ export async function loadMesh(options: GlobalOptions): Promise<LoadedMesh> {
         "try: ambient-migrate plan -f examples/bookinfo-mesh",
       );
     }
-    inventory = await clusterLoader(options);
+    inventory = await clusterLoader(options, note);
     summary = `read ${inventory.count()} object(s) from the cluster`;
   }
-  return { inventory, namespaces: selectNamespaces(inventory, options), summary };
+  return { inventory, namespaces: selectNamespaces(inventory, options, note), summary };
 }
 
-export function selectNamespaces(inventory: Inventory, options: GlobalOptions): string[] {
+export function selectNamespaces(
+  inventory: Inventory,
+  options: GlobalOptions,
+  note: (message: string) => void,
+): string[] {
   const known = inventory.namespaceNames();
   let selected: string[];
   if (options.namespace.length > 0) {

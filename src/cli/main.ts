@@ -4,12 +4,13 @@
 import { Command, CommanderError, Option } from "commander";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { commands } from "./commands/index.js";
+import { type IOStreams, processStreams } from "./streams.js";
 import "./cluster-loader.js";
 import packageJson from "../../package.json" with { type: "json" };
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export function buildProgram(): Command {
+export function buildProgram(io: IOStreams = processStreams()): Command {
   const program = new Command("ambient-migrate")
     .description(
       "Move an Istio mesh from sidecar mode to ambient mode one namespace at a time:\n" +
@@ -47,7 +48,10 @@ Exit codes:
   130 interrupted`,
     );
   // Every subcommand's --help also lists the global flags (-n, -f, -o...), as kubectl's does.
-  for (const make of commands) program.addCommand(make().configureHelp({ showGlobalOptions: true }));
+  const output = { writeOut: (s: string) => io.out.write(s), writeErr: (s: string) => io.err.write(s) };
+  program.configureOutput(output);
+  for (const make of commands)
+    program.addCommand(make(io).configureHelp({ showGlobalOptions: true }).configureOutput(output));
   // Subcommands added with addCommand do not inherit these: without them an unknown option, an
   // extra argument or a bad choice after the subcommand would exit 1 through process.exit.
   for (const command of [program, ...program.commands])
@@ -59,8 +63,8 @@ Exit codes:
 const VERSION = packageJson.version;
 
 /** Runs the CLI and returns the exit code; never calls process.exit itself. */
-export async function run(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+export async function run(argv: readonly string[], io: IOStreams = processStreams()): Promise<number> {
+  const program = buildProgram(io);
   // Commands report a non-error outcome (e.g. blockers found) through process.exitCode; a
   // previous in-process run must not leak its code into this one.
   process.exitCode = 0;
@@ -68,22 +72,22 @@ export async function run(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv], { from: "user" });
     return Number(process.exitCode ?? 0);
   } catch (err) {
-    return reportError(err);
+    return reportError(err, io);
   }
 }
 
-export function reportError(err: unknown): number {
+export function reportError(err: unknown, io: IOStreams = processStreams()): number {
   if (err instanceof CommanderError) {
     // --help and --version end in a CommanderError with exit code 0.
     return err.exitCode === 0 ? 0 : ExitCode.usage;
   }
   if (err instanceof AmbientMigrateError) {
-    process.stderr.write(`error: ${err.message}\n`);
-    for (const detail of err.details) process.stderr.write(`  ${detail}\n`);
-    if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+    io.err.write(`error: ${err.message}\n`);
+    for (const detail of err.details) io.err.write(`  ${detail}\n`);
+    if (err.hint) io.err.write(`hint: ${err.hint}\n`);
     return err.exitCode;
   }
-  process.stderr.write(`internal error: ${(err as Error)?.stack ?? String(err)}\n`);
-  process.stderr.write("hint: this is a bug in ambient-migrate; please report it with the command you ran\n");
+  io.err.write(`internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+  io.err.write("hint: this is a bug in ambient-migrate; please report it with the command you ran\n");
   return ExitCode.internal;
 }

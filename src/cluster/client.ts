@@ -3,7 +3,7 @@
 
 import { isDeepStrictEqual } from "node:util";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
-import { describeRef, type ObjectRef } from "../inventory/identity.js";
+import { describeRef, type ObjectRef, refOf } from "../inventory/identity.js";
 import { groupOf, type KindInfo, lookupKind } from "../inventory/kinds.js";
 import type { KubeObject } from "../inventory/model.js";
 import { FIELD_MANAGER } from "../ownership.js";
@@ -28,7 +28,6 @@ import {
   type PatchLabelsResult,
   type PortForwardResult,
   RESTARTED_AT,
-  refOf,
   restartedAtValue,
   type ServerVersion,
   type TemplateMetadataField,

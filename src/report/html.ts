@@ -2,11 +2,11 @@
 // readable on a phone and printable to PDF. A rendering of ReportData only: no I/O here.
 
 import type { Finding } from "../assess/finding.js";
-import { toYaml } from "../cli/output.js";
 import type { NamespaceMode } from "../mesh/namespace-state.js";
 import type { Step } from "../plan/model.js";
 import { renderObservability } from "../plan/render-text.js";
 import type { Journal } from "../run/journal.js";
+import { toYaml } from "../serialize.js";
 import { barChart, legend } from "./charts.js";
 import type { NamespaceReport, ReportData, TranslationPair } from "./data.js";
 import { esc, slug } from "./escape.js";

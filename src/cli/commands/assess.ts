@@ -4,10 +4,12 @@ import { Command } from "commander";
 import { type Assessment, assess } from "../../assess/assess.js";
 import { ExitCode } from "../../errors.js";
 import { observedTraffic, type TrafficSource } from "../../waves/waves.js";
-import { globalOptions, loadMesh, note } from "../context.js";
+import { globalOptions, loadMesh } from "../context.js";
 import { structured, table } from "../output.js";
+import { type IOStreams, noteTo } from "../streams.js";
 
-export function assessCommand(): Command {
+export function assessCommand(io: IOStreams): Command {
+  const note = noteTo(io);
   return new Command("assess")
     .description("find what blocks or complicates moving each namespace to ambient mode")
     .addHelpText(
@@ -21,11 +23,11 @@ export function assessCommand(): Command {
     .option("--window <duration>", "how far back --prometheus looks (a Prometheus duration)", "7d")
     .action((flags: TrafficSource, command: Command) => {
       const options = globalOptions(command);
-      return loadMesh(options).then(async (loaded) => {
+      return loadMesh(options, note).then(async (loaded) => {
         note(loaded.summary);
         const observed = await observedTraffic(flags, note);
         const assessment = assess(loaded.inventory, loaded.namespaces, { observed });
-        process.stdout.write(
+        io.out.write(
           options.output === "table"
             ? renderAssessment(assessment)
             : structured(assessmentDocument(assessment), options.output),

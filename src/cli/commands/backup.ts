@@ -11,8 +11,9 @@ import {
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
 import type { KubeObject } from "../../inventory/model.js";
 import { clusterPortFor } from "../cluster-loader.js";
-import { globalOptions, note } from "../context.js";
+import { globalOptions } from "../context.js";
 import { structured, table } from "../output.js";
+import { type IOStreams, noteTo } from "../streams.js";
 
 interface Written {
   file: string;
@@ -27,7 +28,8 @@ function countByKind(objects: readonly KubeObject[]): Record<string, number> {
   return counts;
 }
 
-export function backupCommand(): Command {
+export function backupCommand(io: IOStreams): Command {
+  const note = noteTo(io);
   return new Command("backup")
     .description(
       "save every Istio, Gateway API and related object of the namespaces (plus the Namespace and its Services) " +
@@ -49,7 +51,7 @@ export function backupCommand(): Command {
           "ambient-migrate backup -n NS [-n NS2]",
         );
       }
-      const port = await clusterPortFor(options);
+      const port = await clusterPortFor(options, note);
       const at = new Date();
       const version = command.parent?.version() ?? "unknown";
       const header = (namespaces: string[]): BackupHeader => ({
@@ -77,7 +79,7 @@ export function backupCommand(): Command {
           byKind: countByKind(collected.objects),
         });
       }
-      process.stdout.write(
+      io.out.write(
         options.output === "table"
           ? table(
               ["file", "namespaces", "objects", "kinds"],

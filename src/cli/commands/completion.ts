@@ -2,8 +2,9 @@
 
 import { Argument, Command } from "commander";
 import { bashCompletion, zshCompletion } from "../completion.js";
+import type { IOStreams } from "../streams.js";
 
-export function completionCommand(): Command {
+export function completionCommand(io: IOStreams): Command {
   return new Command("completion")
     .description(
       "print a shell completion script (bash or zsh) for ambient-migrate and kubectl-ambient_migrate",
@@ -23,6 +24,6 @@ Examples:
     .action((shell: "bash" | "zsh", _options, command: Command) => {
       const program = command.parent;
       if (!program) throw new Error("completion must be a subcommand");
-      process.stdout.write(shell === "bash" ? bashCompletion(program) : zshCompletion(program));
+      io.out.write(shell === "bash" ? bashCompletion(program) : zshCompletion(program));
     });
 }

@@ -1,5 +1,6 @@
 // Every subcommand, in the order `--help` lists them. Each file builds one Command.
 import type { Command } from "commander";
+import type { IOStreams } from "../streams.js";
 import { assessCommand } from "./assess.js";
 import { backupCommand } from "./backup.js";
 import { completionCommand } from "./completion.js";
@@ -11,7 +12,7 @@ import { rollbackCommand } from "./rollback.js";
 import { statusCommand } from "./status.js";
 import { translateCommand } from "./translate.js";
 
-export const commands: (() => Command)[] = [
+export const commands: ((io: IOStreams) => Command)[] = [
   assessCommand,
   planCommand,
   statusCommand,

@@ -12,9 +12,10 @@ import { blockedError, type DryRun, migrateNamespace, type RunResult } from "../
 import { newHolderIdentity } from "../../run/lock.js";
 import { confirm, DEFAULT_GATE_TIMEOUT, parseTimeout, withInterruption } from "../../run/session.js";
 import { clusterPortFor } from "../cluster-loader.js";
-import { globalOptions, note, selectNamespaces } from "../context.js";
+import { globalOptions, selectNamespaces } from "../context.js";
 import { structured, table } from "../output.js";
 import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
+import { type IOStreams, noteTo } from "../streams.js";
 
 interface MigrateFlags {
   yes?: boolean;
@@ -33,7 +34,8 @@ function parseStep(value: string): StepNumber {
   return n;
 }
 
-export function migrateCommand(): Command {
+export function migrateCommand(io: IOStreams): Command {
+  const note = noteTo(io);
   const base = new Command("migrate")
     .description(
       "migrate namespaces to ambient mode on the live cluster: the six steps of the plan, each change " +
@@ -68,13 +70,13 @@ export function migrateCommand(): Command {
           "drop -f",
         );
       const timeoutMs = parseTimeout(flags.timeout);
-      const port = await clusterPortFor(options);
+      const port = await clusterPortFor(options, note);
       const inventory = await readCluster(port, { note });
-      const namespaces = selectNamespaces(inventory, options);
+      const namespaces = selectNamespaces(inventory, options, note);
       const plan = planNamespaces(inventory, namespaces, planOptionsOf(flags));
       // Blockers stop the whole run before any namespace is touched.
       if (plan.namespaces.some((p) => p.blocked)) throw blockedError(plan.namespaces);
-      const toStdout = options.output === "table" ? (l: string) => process.stdout.write(`${l}\n`) : note;
+      const toStdout = options.output === "table" ? (l: string) => io.out.write(`${l}\n`) : note;
 
       if (flags.dryRun === "none") {
         const summary = plan.namespaces.map((p) => {
@@ -120,12 +122,12 @@ export function migrateCommand(): Command {
         }
       });
       if (options.output === "table")
-        process.stdout.write(
+        io.out.write(
           table(
             ["namespace", "result"],
             results.map((r) => [r.namespace, r.result]),
           ),
         );
-      else process.stdout.write(structured({ namespaces: results }, options.output));
+      else io.out.write(structured({ namespaces: results }, options.output));
     });
 }

@@ -22,9 +22,10 @@ import {
 } from "../../observability/report.js";
 import { confirm } from "../../run/session.js";
 import { clusterPortFor } from "../cluster-loader.js";
-import { type GlobalOptions, globalOptions, loadMesh, note, selectNamespaces } from "../context.js";
+import { type GlobalOptions, globalOptions, loadMesh, selectNamespaces } from "../context.js";
 import { structured, table } from "../output.js";
 import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
+import { type IOStreams, noteTo } from "../streams.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -42,7 +43,8 @@ interface Options {
   rootNamespace?: string;
 }
 
-export function observabilityCommand(): Command {
+export function observabilityCommand(io: IOStreams): Command {
+  const note = noteTo(io);
   const base = new Command("observability")
     .description(
       "rewrite dashboards and alert rules for ambient's reporter labels, and list the scrape targets and traces that change",
@@ -101,13 +103,13 @@ Examples:
     .action(async (options: Options, command: Command) => {
       const global = globalOptions(command);
       if (options.apply || options.dryRun !== "none") {
-        await applyToCluster(options, global, command.parent?.version() ?? "unknown");
+        await applyToCluster(options, global, command.parent?.version() ?? "unknown", io);
         return;
       }
       const documents = readInputDocuments([...(options.dashboards ?? []), ...(options.rules ?? [])]);
       let mesh: Parameters<typeof buildReport>[2];
       if (wantsMesh(global) || documents.length === 0) {
-        const loaded = await loadMesh(global);
+        const loaded = await loadMesh(global, note);
         note(loaded.summary);
         mesh = { inventory: loaded.inventory, namespaces: loaded.namespaces, ...planOptionsOf(options) };
         const named = new Set(documents.map((d) => d.source));
@@ -120,19 +122,25 @@ Examples:
         throw new AmbientMigrateError("nothing to do", ExitCode.usage, "give --dashboards, --rules or -f");
       }
       const report = buildReport(documents, options.mode, mesh);
-      summarise(report);
+      summarise(report, note);
       if (options.outputDir) {
         for (const file of writeOutputs(report, options.outputDir, options.overwrite === true))
           note(`wrote ${file}`);
       }
-      if (options.diff) process.stdout.write(reportDiff(report));
-      else if (global.output === "table") process.stdout.write(renderTable(report));
-      else process.stdout.write(structured(forScripts(report), global.output));
+      if (options.diff) io.out.write(reportDiff(report));
+      else if (global.output === "table") io.out.write(renderTable(report));
+      else io.out.write(structured(forScripts(report), global.output));
     });
 }
 
 /** --apply: the cluster's own dashboards, rules and monitors, rewritten and applied in place. */
-async function applyToCluster(options: Options, global: GlobalOptions, toolVersion: string): Promise<void> {
+async function applyToCluster(
+  options: Options,
+  global: GlobalOptions,
+  toolVersion: string,
+  io: IOStreams,
+): Promise<void> {
+  const note = noteTo(io);
   if (global.filename.length > 0 || options.dashboards || options.rules || options.diff) {
     throw new AmbientMigrateError(
       "--apply rewrites the cluster's own objects; it reads no files",
@@ -140,16 +148,16 @@ async function applyToCluster(options: Options, global: GlobalOptions, toolVersi
       "drop -f, --dashboards, --rules and --diff, or drop --apply to rewrite files",
     );
   }
-  const port = await clusterPortFor(global);
+  const port = await clusterPortFor(global, note);
   const inventory = await readCluster(port, { note });
-  const namespaces = selectNamespaces(inventory, global);
+  const namespaces = selectNamespaces(inventory, global, note);
   const { report, changes } = observabilityApplyPlan(
     inventory,
     namespaces,
     options.mode,
     planOptionsOf(options).rootNamespace,
   );
-  summarise(report);
+  summarise(report, note);
   const rows = (result: (i: number) => string) =>
     table(
       ["action", "object", "why", "result"],
@@ -157,9 +165,7 @@ async function applyToCluster(options: Options, global: GlobalOptions, toolVersi
     );
   if (changes.length === 0) {
     note("nothing to change: dashboards, rules and monitors are already as they should be");
-    process.stdout.write(
-      global.output === "table" ? rows(() => "") : structured({ changes: [] }, global.output),
-    );
+    io.out.write(global.output === "table" ? rows(() => "") : structured({ changes: [] }, global.output));
     return;
   }
   if (changes.some((c) => c.target.apiVersion.startsWith("monitoring.coreos.com/"))) {
@@ -181,7 +187,7 @@ async function applyToCluster(options: Options, global: GlobalOptions, toolVersi
     }
   }
   const at = new Date();
-  const toStdout = global.output === "table" ? (t: string) => process.stdout.write(`${t}\n`) : note;
+  const toStdout = global.output === "table" ? (t: string) => io.out.write(`${t}\n`) : note;
   const run = await applyObservabilityChanges(port, changes, {
     dryRun: options.dryRun,
     backupPath: defaultBackupPath(
@@ -194,10 +200,10 @@ async function applyToCluster(options: Options, global: GlobalOptions, toolVersi
     progress: note,
   });
   if (global.output === "table") {
-    process.stdout.write(rows((i) => run.applied[i]?.result ?? ""));
-    if (run.backup) process.stdout.write(`backup: ${run.backup}\n`);
+    io.out.write(rows((i) => run.applied[i]?.result ?? ""));
+    if (run.backup) io.out.write(`backup: ${run.backup}\n`);
   } else {
-    process.stdout.write(
+    io.out.write(
       structured(
         {
           backup: run.backup ?? null,
@@ -226,7 +232,7 @@ function wantsMesh(global: GlobalOptions): boolean {
   );
 }
 
-function summarise(report: ObservabilityReport): void {
+function summarise(report: ObservabilityReport, note: (message: string) => void): void {
   const all = report.documents.flatMap((d) => d.expressions);
   const count = (s: string) => all.filter((e) => e.status === s).length;
   note(

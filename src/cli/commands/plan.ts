@@ -6,9 +6,10 @@ import { ExitCode } from "../../errors.js";
 import { planNamespaces } from "../../plan/build.js";
 import { renderPlanText } from "../../plan/render-text.js";
 import { observedTraffic, renderWaves, wavesOf } from "../../waves/waves.js";
-import { globalOptions, loadMesh, note } from "../context.js";
+import { globalOptions, loadMesh } from "../context.js";
 import { structured } from "../output.js";
 import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
+import { type IOStreams, noteTo } from "../streams.js";
 
 interface PlanFlags {
   failOnBlocked?: boolean;
@@ -17,7 +18,8 @@ interface PlanFlags {
   window: string;
 }
 
-export function planCommand(): Command {
+export function planCommand(io: IOStreams): Command {
+  const note = noteTo(io);
   return withPlanFlags(
     new Command("plan")
       .description("plan each namespace's six migration steps: changes, checks, kubectl lines and rollback")
@@ -46,7 +48,7 @@ Sidecar egress hosts and, with --prometheus, observed traffic; -o json then adds
     )
     .action(async (options: PlanFlags, command: Command) => {
       const global = globalOptions(command);
-      const loaded = await loadMesh(global);
+      const loaded = await loadMesh(global, note);
       note(loaded.summary);
       const observed = await observedTraffic(options, note);
       const plan = planNamespaces(loaded.inventory, loaded.namespaces, {
@@ -54,9 +56,8 @@ Sidecar egress hosts and, with --prometheus, observed traffic; -o json then adds
         observed,
       });
       const waves = options.waves ? wavesOf(loaded.inventory, plan, observed) : undefined;
-      if (global.output === "table")
-        process.stdout.write((waves ? renderWaves(waves) : "") + renderPlanText(plan));
-      else process.stdout.write(structured(waves ? { waves, ...plan } : plan, global.output));
+      if (global.output === "table") io.out.write((waves ? renderWaves(waves) : "") + renderPlanText(plan));
+      else io.out.write(structured(waves ? { waves, ...plan } : plan, global.output));
       if (options.failOnBlocked && plan.namespaces.some((n) => n.blocked))
         process.exitCode = ExitCode.blockersFound;
     });

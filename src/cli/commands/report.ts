@@ -4,11 +4,13 @@
 import { Command } from "commander";
 import { buildReport } from "../../report/data.js";
 import { renderReportHtml } from "../../report/html.js";
-import { globalOptions, loadMesh, note } from "../context.js";
+import { globalOptions, loadMesh } from "../context.js";
 import { structured } from "../output.js";
 import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
+import { type IOStreams, noteTo } from "../streams.js";
 
-export function reportCommand(): Command {
+export function reportCommand(io: IOStreams): Command {
+  const note = noteTo(io);
   return withPlanFlags(
     new Command("report").description(
       "write a self-contained HTML report of the migration (-o html), from files or a live cluster",
@@ -32,11 +34,9 @@ Examples:
     )
     .action(async (flags: object, command: Command) => {
       const global = globalOptions(command, { html: true });
-      const loaded = await loadMesh(global);
+      const loaded = await loadMesh(global, note);
       note(loaded.summary);
       const data = buildReport(loaded.inventory, loaded.namespaces, planOptionsOf(flags));
-      process.stdout.write(
-        global.output === "table" ? renderReportHtml(data) : structured(data, global.output),
-      );
+      io.out.write(global.output === "table" ? renderReportHtml(data) : structured(data, global.output));
     });
 }

@@ -9,8 +9,9 @@ import { newHolderIdentity } from "../../run/lock.js";
 import { type RollbackResult, rollbackNamespace } from "../../run/rollback.js";
 import { confirm, DEFAULT_GATE_TIMEOUT, parseTimeout, withInterruption } from "../../run/session.js";
 import { clusterPortFor } from "../cluster-loader.js";
-import { globalOptions, note } from "../context.js";
+import { globalOptions } from "../context.js";
 import { structured, table } from "../output.js";
+import { type IOStreams, noteTo } from "../streams.js";
 
 interface RollbackFlags {
   toStep: string;
@@ -19,7 +20,8 @@ interface RollbackFlags {
   timeout: string;
 }
 
-export function rollbackCommand(): Command {
+export function rollbackCommand(io: IOStreams): Command {
+  const note = noteTo(io);
   return new Command("rollback")
     .description("undo a migration from the namespace's journal (all of it, or the steps after --to-step)")
     .argument("[namespace...]", "the namespaces to roll back (as -n NS)")
@@ -43,7 +45,7 @@ export function rollbackCommand(): Command {
           ExitCode.usage,
         );
       const timeoutMs = parseTimeout(flags.timeout);
-      const port = await clusterPortFor(options);
+      const port = await clusterPortFor(options, note);
       if (
         !(await confirm(
           `roll back ${namespaces.join(", ")} to after step ${toStep} on ${port.context}?`,
@@ -54,7 +56,7 @@ export function rollbackCommand(): Command {
         process.exitCode = ExitCode.usage;
         return;
       }
-      const toStdout = options.output === "table" ? (l: string) => process.stdout.write(`${l}\n`) : note;
+      const toStdout = options.output === "table" ? (l: string) => io.out.write(`${l}\n`) : note;
       const rows: ({ namespace: string } & RollbackResult)[] = [];
       const holder = newHolderIdentity();
       for (const namespace of namespaces) {
@@ -72,7 +74,7 @@ export function rollbackCommand(): Command {
         );
         rows.push({ namespace, ...result });
       }
-      process.stdout.write(
+      io.out.write(
         options.output === "table"
           ? table(
               ["namespace", "rolled back to", "changes undone", "left alone"],

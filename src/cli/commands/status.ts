@@ -10,8 +10,9 @@ import type { NamespaceMode } from "../../mesh/namespace-state.js";
 import { sidecarFacts } from "../../mesh/sidecar.js";
 import { bypassExemptions } from "../../plan/traffic-safety.js";
 import { JOURNAL_NAME, journalFromConfigMap, journalSummary } from "../../run/journal.js";
-import { globalOptions, loadMesh, note } from "../context.js";
+import { globalOptions, loadMesh } from "../context.js";
 import { structured, table } from "../output.js";
+import { type IOStreams, noteTo } from "../streams.js";
 
 export interface NamespaceStatus {
   namespace: string;
@@ -106,7 +107,8 @@ export function renderStatus(statuses: readonly NamespaceStatus[]): string {
   );
 }
 
-export function statusCommand(): Command {
+export function statusCommand(io: IOStreams): Command {
+  const note = noteTo(io);
   return new Command("status")
     .description("show where each namespace stands: sidecar, migrating (after which step), or ambient")
     .addHelpText(
@@ -117,10 +119,10 @@ export function statusCommand(): Command {
     .action(async (_options, command: Command) => {
       const options = globalOptions(command);
       const everything = options.namespace.length === 0 && !options.selector;
-      const loaded = await loadMesh({ ...options, allNamespaces: options.allNamespaces || everything });
+      const loaded = await loadMesh({ ...options, allNamespaces: options.allNamespaces || everything }, note);
       note(loaded.summary);
       const statuses = namespaceStatuses(loaded.inventory, loaded.namespaces);
-      process.stdout.write(
+      io.out.write(
         options.output === "table"
           ? renderStatus(statuses)
           : structured({ namespaces: statuses }, options.output),

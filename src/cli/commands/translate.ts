@@ -9,9 +9,10 @@ import type { KubeObject } from "../../inventory/model.js";
 import { type OutputFile, safeFileName, writeFilesInto, writeOutputFile } from "../../output-files.js";
 import { toJson, toYaml } from "../../serialize.js";
 import { hasErrors, type ReportEntry, translate } from "../../translate/index.js";
-import { globalOptions, loadMesh, note } from "../context.js";
+import { globalOptions, loadMesh } from "../context.js";
 import { table } from "../output.js";
 import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
+import { type IOStreams, noteTo } from "../streams.js";
 
 interface TranslateFlags {
   outputDir?: string;
@@ -19,7 +20,8 @@ interface TranslateFlags {
   report?: string;
 }
 
-export function translateCommand(): Command {
+export function translateCommand(io: IOStreams): Command {
+  const note = noteTo(io);
   const base = new Command("translate")
     .description(
       "translate VirtualServices, DestinationRule subsets and selector policies into HTTPRoutes, Services and targetRefs policies",
@@ -48,7 +50,7 @@ faithfully (its error entries say why; such sources are never listed for deletio
     )
     .action(async (flags: TranslateFlags, command: Command) => {
       const global = globalOptions(command);
-      const loaded = await loadMesh(global);
+      const loaded = await loadMesh(global, note);
       note(loaded.summary);
       const result = translate(loaded.inventory, loaded.namespaces, planOptionsOf(flags));
       const render = (objects: KubeObject[]) =>
@@ -66,7 +68,7 @@ faithfully (its error entries say why; such sources are never listed for deletio
         );
         note(`wrote ${files.length} file(s) to ${flags.outputDir}: ${files.join(", ")}`);
       } else {
-        process.stdout.write(render(result.objects));
+        io.out.write(render(result.objects));
         if (result.afterRestart.length > 0) {
           note(
             `${result.afterRestart.length} bypass DENY polic(ies) are not printed: they must be applied after step 4; use --output-dir to get them`,
@@ -82,7 +84,7 @@ faithfully (its error entries say why; such sources are never listed for deletio
         );
         note(`report written to ${flags.report}`);
       } else if (result.report.length > 0) {
-        process.stderr.write(reportTable(result.report));
+        io.err.write(reportTable(result.report));
       }
       note(summary(result.report, result.objects.length + result.afterRestart.length));
       if (hasErrors(result.report)) process.exitCode = ExitCode.blockersFound;

@@ -44,23 +44,15 @@ export async function runCli(args: string[]): Promise<{ code: number; stdout: st
   const { run } = await import("../../../src/cli/main.js");
   let stdout = "";
   let stderr = "";
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
+  const io = {
+    out: { write: (text: string) => (stdout += text) },
+    err: { write: (text: string) => (stderr += text) },
+  };
   process.exitCode = undefined; // run() reads process.exitCode, which outlives a previous run
   try {
-    const code = await run(args);
+    const code = await run(args, io);
     return { code, stdout, stderr };
   } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
     process.exitCode = undefined;
   }
 }

@@ -4,10 +4,9 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { vi } from "vitest";
-import { run } from "../../../src/cli/main.js";
 import { readText } from "../../../src/inventory/from-files.js";
 import { Inventory } from "../../../src/inventory/model.js";
+import { runCli } from "../assess/helpers.js";
 
 export const SERVICE = `apiVersion: v1
 kind: Service
@@ -48,27 +47,7 @@ ${spec
 }
 
 /** Runs the CLI in-process; stdout and stderr are captured. */
-export async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    process.exitCode = undefined;
-    const code = await run(args);
-    return { code, stdout, stderr };
-  } finally {
-    process.exitCode = undefined;
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+export const cli = runCli;
 
 /** A fresh temporary directory holding the given files. */
 export function tempDir(files: Record<string, string> = {}): string {

@@ -1,9 +1,9 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { afterEach, beforeEach, expect, test } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
-import { run } from "../../../src/cli/main.js";
+import { run as runCli } from "../../../src/cli/main.js";
 import { rewriteDashboardText } from "../../../src/observability/dashboard.js";
 
 const DASHBOARDS = new URL("../../../../shared/fixtures/istio-upstream/dashboards/", import.meta.url)
@@ -15,20 +15,16 @@ const MESH = ["monitoring.yaml.fixture", "shop.yaml.fixture"].map(
 
 let stdout = "";
 let stderr = "";
+const io = {
+  out: { write: (text: string) => (stdout += text) },
+  err: { write: (text: string) => (stderr += text) },
+};
+const run = (args: string[]) => runCli(args, io);
 beforeEach(() => {
   stdout = "";
   stderr = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
 });
 afterEach(() => {
-  vi.restoreAllMocks();
   process.exitCode = undefined;
 });
 

@@ -2,9 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { run } from "../../../src/cli/main.js";
+import { runCli } from "../assess/helpers.js";
 
 const fixture = (path: string) =>
   fileURLToPath(new URL(`../../../../shared/fixtures/istio-upstream/bookinfo/${path}`, import.meta.url));
@@ -12,25 +12,7 @@ const PLATFORM = fixture("platform/bookinfo.yaml");
 const SUBSETS = fixture("networking/destination-rule-all.yaml");
 const POLICIES = fileURLToPath(new URL("fixtures/policies.yaml", import.meta.url));
 
-async function cli(args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  process.exitCode = undefined;
-  const code = await run(args);
-  process.exitCode = undefined;
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
-}
-
-afterEach(() => vi.restoreAllMocks());
+const cli = runCli;
 
 describe("ambient-migrate translate", () => {
   it("prints ready-to-apply YAML on stdout, the report on stderr, and exits 0 without errors", async () => {
