@@ -60,7 +60,9 @@ export function conditionText(check: Check, baseline?: number | null): string {
   if (range) {
     const bound = (factor: number) =>
       range.relative
-        ? `${factor} x baseline ${baseline == null ? "?" : formatValue(baseline)}${baseline == null ? "" : ` = ${formatValue(factor * baseline)}`}`
+        ? baseline === undefined
+          ? `${factor} x baseline`
+          : `${factor} x baseline ${baseline === null ? "(none)" : `${formatValue(baseline)} = ${formatValue(factor * baseline)}`}`
         : formatValue(factor);
     const parts = [
       ...(range.min !== undefined ? [`>= ${bound(range.min)}`] : []),

@@ -5,6 +5,7 @@
 // change left at "intent" idempotently.
 
 import { resolve } from "node:path";
+import type { AnalysisGate } from "../analysis/gate.js";
 import {
   type Change,
   type ChangeEntry,
@@ -49,6 +50,8 @@ export interface RunOptions {
   toStep?: StepNumber;
   ztunnelIntervalMs?: number;
   now?: () => Date;
+  /** The SLO gate: a baseline before step 1, an analysis on Prometheus after each gated step. */
+  analysis?: AnalysisGate;
 }
 
 export type RunResult = "migrated" | "paused" | "already-migrated" | "nothing-to-do" | "dry-run";
@@ -96,7 +99,11 @@ class Run {
   async run(resumed: boolean): Promise<"migrated" | "paused"> {
     const completed = this.journal.completedSteps;
     const lastCompleted = Math.max(0, ...completed);
-    const { toStep } = this.options;
+    const { toStep, analysis } = this.options;
+    if (analysis) {
+      this.journal.analysis = await analysis.baseline(this.journal.analysis);
+      await this.save();
+    }
     for (const step of this.journal.steps) {
       if (toStep !== undefined && step.step > toStep && !completed.includes(step.step)) {
         this.journal.status = "paused";
@@ -121,6 +128,11 @@ class Run {
       this.options.progress(`step ${step.step}: ${step.title}`);
       for (const [index, change] of step.changes.entries()) await this.change(step, index, change);
       for (const gate of step.gates) await this.gate(step, gate, true);
+      if (analysis && this.journal.analysis && analysis.gates(step.step)) {
+        this.checkSignal();
+        // Journalled whether it passes or not.
+        await analysis.gate(step.step, this.journal.analysis, this.options.signal).finally(() => this.save());
+      }
       completed.push(step.step);
       await this.save();
     }

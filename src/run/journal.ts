@@ -6,6 +6,7 @@
 // nor the values they replaced).
 
 import { createHash } from "node:crypto";
+import type { AnalysisRecord } from "../analysis/gate.js";
 import type { Change, ChangeEntry } from "../changes/index.js";
 import type { ClusterPort } from "../cluster/port.js";
 import type { Gate } from "../gates/index.js";
@@ -62,6 +63,8 @@ export interface Journal {
   changes: ChangeEntry[];
   gates: GateEntry[];
   rollbacks: RollbackRecord[];
+  /** migrate --analysis / --slo: the baselines and every analysis result. */
+  analysis?: AnalysisRecord;
 }
 
 export function journalRef(namespace: string): ObjectRef {

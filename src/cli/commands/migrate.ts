@@ -3,21 +3,26 @@
 // the cluster; the journal in each namespace makes a second run resume (or do nothing).
 
 import { Command, InvalidArgumentError, Option } from "commander";
+import { AnalysisGate, prometheusQuery } from "../../analysis/gate.js";
+import { describeChecks } from "../../analysis/render.js";
+import { serviceTargets } from "../../analysis/targets.js";
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
 import { readCluster } from "../../inventory/from-cluster.js";
 import { planNamespaces } from "../../plan/build.js";
 import { renderObservability } from "../../plan/render-text.js";
 import { isStepNumber, LAST_STEP, STEPS, type StepNumber, stepNumber } from "../../plan/steps.js";
-import { blockedError, type DryRun, migrateNamespace, type RunResult } from "../../run/execute.js";
+import { blockedError, type DryRun, type RunResult } from "../../run/execute.js";
+import { migrateGated } from "../../run/gated.js";
 import { newHolderIdentity } from "../../run/lock.js";
 import { confirm, DEFAULT_GATE_TIMEOUT, parseTimeout, withInterruption } from "../../run/session.js";
+import { type AnalysisFlags, addAnalysisFlags, analysisFromFlags } from "../analysis-flags.js";
 import { clusterPortFor } from "../cluster-loader.js";
 import { globalOptions, selectNamespaces } from "../context.js";
 import { structured, table } from "../output.js";
 import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
 import { type IOStreams, noteTo } from "../streams.js";
 
-interface MigrateFlags {
+interface MigrateFlags extends AnalysisFlags {
   yes?: boolean;
   dryRun: DryRun | "none";
   timeout: string;
@@ -54,12 +59,22 @@ export function migrateCommand(io: IOStreams): Command {
       `where step ${stepNumber("remove-sidecar-config")} writes its backup`,
       "ambient-migrate-backup",
     );
-  return withPlanFlags(base)
+  return addAnalysisFlags(withPlanFlags(base), true)
     .addOption(
       new Option(
         "--to-step <n>",
         "stop after step N (journalled: status shows it, a later migrate goes on from there)",
       ).argParser(parseStep),
+    )
+    .addHelpText(
+      "after",
+      `
+With --analysis FILE or --slo default, a baseline is taken before step 1 and an analysis runs on
+Prometheus after each gated step: a failure stops with exit 9 (onFailure: pause; a later migrate
+resumes and runs it again) or rolls the namespace back and runs the analysis again (rollback).
+No data or a query error is inconclusive: it stops the run too, and never passes (docs/analysis.md).
+  ambient-migrate migrate shop --slo default --prometheus http://127.0.0.1:9090 --on-failure rollback
+  ambient-migrate plan -n shop --slo default        # every default query, per Service`,
     )
     .action(async (args: string[], flags: MigrateFlags, command: Command) => {
       const options = globalOptions(command, { namespaceArgs: args });
@@ -70,6 +85,8 @@ export function migrateCommand(io: IOStreams): Command {
           "drop -f",
         );
       const timeoutMs = parseTimeout(flags.timeout);
+      const analysis = analysisFromFlags(flags);
+      const query = analysis && flags.dryRun === "none" ? prometheusQuery(analysis) : undefined;
       const port = await clusterPortFor(options, note);
       const inventory = await readCluster(port, { note });
       const namespaces = selectNamespaces(inventory, options, note);
@@ -104,7 +121,13 @@ export function migrateCommand(io: IOStreams): Command {
       await withInterruption(note, async (signal) => {
         for (const nsPlan of plan.namespaces) {
           note(`== ${nsPlan.namespace}`);
-          const result = await migrateNamespace(port, nsPlan, {
+          const gate =
+            analysis && query
+              ? new AnalysisGate(analysis, nsPlan.namespace, serviceTargets(inventory, nsPlan), query, note)
+              : undefined;
+          if (gate)
+            for (const line of describeChecks(gate.analysis, nsPlan.namespace, gate.checks)) note(line);
+          const result = await migrateGated(port, nsPlan, {
             timeoutMs,
             dryRun: flags.dryRun,
             holder,
@@ -114,6 +137,7 @@ export function migrateCommand(io: IOStreams): Command {
             progress: note,
             toolVersion: command.parent?.version() ?? "unknown",
             ...(flags.toStep !== undefined ? { toStep: flags.toStep } : {}),
+            ...(gate ? { analysis: gate } : {}),
           });
           results.push({ namespace: nsPlan.namespace, result });
           // Dashboards, alerts and scrape targets that change now (not done by migrate itself).
