@@ -105,6 +105,13 @@ export class SimCluster extends FakeClusterPort {
   readonly effects: Effects = { labels: new Map(), rollouts: new Map(), deleted: [], created: [] };
   /** ztunnel answers but lists nothing (a broken data plane). */
   ztunnelBroken = false;
+  /**
+   * How long a rollout takes (0: done at once). Meanwhile the Deployment goes through the states
+   * its controller reports: new generation not observed yet, then the new pod beside the old one.
+   */
+  rolloutMs = 0;
+  /** When each Deployment's last rollout completed (Date.now()). */
+  readonly rolloutDone = new Map<string, number>();
   private serial = 1;
 
   constructor(nsLabels: Record<string, string>, extra: KubeObject[] = [l7Policy]) {
@@ -195,12 +202,28 @@ export class SimCluster extends FakeClusterPort {
       hostNetwork: false,
     }).inject;
     const ambient = labels["istio.io/dataplane-mode"] === "ambient";
-    for (const p of this.pods().filter((p) => p.metadata.labels?.app === ref.name))
-      await super.delete({ apiVersion: "v1", kind: "Pod", namespace: NS, name: p.metadata.name });
-    this.put(podOf(ref.name, this.serial++, injecting, ambient));
+    const old = this.pods().filter((p) => p.metadata.labels?.app === ref.name);
     const generation = Number(after.metadata.generation ?? 1) + 1;
-    const renewed = deployment(ref.name, generation);
-    return this.put({ ...renewed, spec: after.spec });
+    const renewed = { ...deployment(ref.name, generation), spec: after.spec };
+    const complete = async () => {
+      for (const p of old)
+        await super.delete({ apiVersion: "v1", kind: "Pod", namespace: NS, name: p.metadata.name });
+      if (this.rolloutMs === 0) this.put(podOf(ref.name, this.serial++, injecting, ambient));
+      this.rolloutDone.set(ref.name, Date.now());
+      return this.put(renewed);
+    };
+    if (this.rolloutMs === 0) return complete();
+    // Not observed by the controller yet; then the new pod beside the old one; then done.
+    const stored = this.put({
+      ...renewed,
+      status: { ...renewed.status, observedGeneration: generation - 1 },
+    });
+    setTimeout(() => {
+      this.put(podOf(ref.name, this.serial++, injecting, ambient));
+      this.put({ ...renewed, status: { ...renewed.status, replicas: 2, updatedReplicas: 1 } });
+      setTimeout(() => void complete(), this.rolloutMs / 2);
+    }, this.rolloutMs / 2);
+    return stored;
   }
 
   override async portForwardGet(pod: { namespace: string; name: string }): Promise<PortForwardResult> {
