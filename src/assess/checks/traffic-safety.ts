@@ -147,24 +147,26 @@ export const sidecarCallersBypassWaypoint: NamespaceCheck = (ctx) => {
 
 export const headlessServiceSidecarCallers: NamespaceCheck = (ctx) => {
   if (!migrates(ctx)) return [];
-  const others = [...ctx.mesh.sidecarNamespaces()].filter((ns) => ns !== ctx.namespace).sort();
+  // Headless Services first: most namespaces have none, and the list of the other sidecar
+  // namespaces (thousands in a large mesh) is then never built.
+  const headless = ctx.list(K.Service).filter((svc) => svc.spec?.clusterIP === "None" && svc.spec?.selector);
+  if (headless.length === 0) return [];
+  const sidecars = ctx.mesh.sidecarNamespaces();
+  const others = [...sidecars].filter((ns) => ns !== ctx.namespace).sort();
   if (others.length === 0) return [];
   const callers = ctx.mesh
     .callGraph()
     .callersOf(ctx.namespace)
     .map((e) => e.from)
-    .filter((ns) => others.includes(ns));
-  return ctx
-    .list(K.Service)
-    .filter((svc) => svc.spec?.clusterIP === "None" && svc.spec?.selector)
-    .map((svc) =>
-      ctx.finding(
-        "headless-service-sidecar-callers",
-        svc,
-        `headless Service ${svc.metadata.name}: sidecars cannot send HBONE to the pod IPs behind a headless Service (istio/istio#54921); once its first pod runs without a sidecar, sidecar clients send plaintext to every pod of it, which STRICT mTLS and identity-based policies reject. ${callers.length > 0 ? `Sidecar callers: ${list(callers)}` : `Namespaces still on sidecars: ${list(others)}`}`,
-        "migrate the sidecar callers first (plan --waves), or give those clients a Service with a cluster IP; ambient callers also reach these pods by IP, so L7 policy needs a workload waypoint",
-      ),
-    );
+    .filter((ns) => ns !== ctx.namespace && sidecars.has(ns));
+  return headless.map((svc) =>
+    ctx.finding(
+      "headless-service-sidecar-callers",
+      svc,
+      `headless Service ${svc.metadata.name}: sidecars cannot send HBONE to the pod IPs behind a headless Service (istio/istio#54921); once its first pod runs without a sidecar, sidecar clients send plaintext to every pod of it, which STRICT mTLS and identity-based policies reject. ${callers.length > 0 ? `Sidecar callers: ${list(callers)}` : `Namespaces still on sidecars: ${list(others)}`}`,
+      "migrate the sidecar callers first (plan --waves), or give those clients a Service with a cluster IP; ambient callers also reach these pods by IP, so L7 policy needs a workload waypoint",
+    ),
+  );
 };
 
 const modeOf = (pa: KubeObject | undefined): string | undefined => {
