@@ -21,7 +21,7 @@ export const ExitCode = {
   prerequisiteMissing: 8,
   /** A step's verification did not pass; the journal says where the run stopped. */
   verificationFailed: 9,
-  /** Another run holds the namespace's migration lock. */
+  /** Another run holds the namespace's lock, or someone else changed what the run changes. */
   conflict: 10,
   /** Prometheus (--prometheus) could not be reached or refused a query. */
   prometheusUnavailable: 11,

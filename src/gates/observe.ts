@@ -5,7 +5,12 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ClusterPort, WaitResult } from "../cluster/port.js";
-import { readZtunnel, type ZtunnelConfig, type ZtunnelWorkload } from "../cluster/ztunnel.js";
+import {
+  readZtunnel,
+  type ZtunnelConfig,
+  ZtunnelUnreadable,
+  type ZtunnelWorkload,
+} from "../cluster/ztunnel.js";
 import type { ObjectRef } from "../inventory/identity.js";
 import { K, type KindInfo, kindInfo } from "../inventory/kinds.js";
 import { annotationsOf, type KubeObject, labelsOf } from "../inventory/model.js";
@@ -19,6 +24,8 @@ export interface GateContext {
   progress: (message: string) => void;
   /** How often ztunnel's config_dump is re-read. */
   ztunnelIntervalMs: number;
+  /** How often istiod and the controllers are asked while a gate waits (faults.ts). */
+  faultProbeIntervalMs?: number;
 }
 
 export interface GateOutcome {
@@ -114,7 +121,15 @@ export async function pollZtunnel(
   let last = "";
   for (;;) {
     const pods = (await ctx.port.list(kindInfo(K.Pod), namespace)).items;
-    const pending = judge(await readZtunnel(ctx.port), pods);
+    // An unreadable ztunnel (admin port down, port-forward dropped) is waited on like any other
+    // pending state: the gate fails at its timeout, naming the pod.
+    const pending = await readZtunnel(ctx.port).then(
+      (config) => judge(config, pods),
+      (err: unknown) => {
+        if (err instanceof ZtunnelUnreadable) return err.message;
+        throw err;
+      },
+    );
     if (pending === undefined) return { passed: true, detail: what };
     if (pending !== last) ctx.progress(`  waiting: ${what}: ${pending}`);
     last = pending;

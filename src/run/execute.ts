@@ -14,22 +14,35 @@ import {
   handlerOf,
   type PerformContext,
 } from "../changes/index.js";
+import { prerequisiteMissing } from "../cluster/errors.js";
+import { istiodUnreachable } from "../cluster/istiod.js";
 import type { ClusterPort } from "../cluster/port.js";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
+import { observeWithFaults } from "../gates/faults.js";
 import { describeGate, type Gate, type GateContext, gateVerify, observeGate } from "../gates/index.js";
+import { refOf } from "../inventory/identity.js";
 import type { NamespacePlan } from "../plan/model.js";
 import type { StepNumber } from "../plan/steps.js";
+import { Guard, JournalTampered } from "./guard.js";
 import {
   type Journal,
   journalSummary,
   newJournal,
   planDigest,
+  plannedChange,
   readJournal,
   type StoredStep,
   storedSteps,
   writeJournal,
 } from "./journal.js";
-import { NamespaceLock } from "./lock.js";
+import {
+  journalCopyPath,
+  journalLost,
+  migrationTraces,
+  readJournalCopy,
+  saveJournalCopy,
+} from "./journal-copy.js";
+import { LockLost, NamespaceLock } from "./lock.js";
 
 export type DryRun = "none" | "client" | "server";
 
@@ -46,6 +59,8 @@ export interface RunOptions {
   /** Progress: waits, skips, resumes. */
   progress: (line: string) => void;
   toolVersion: string;
+  /** How often istiod and the controllers are asked while a gate waits. */
+  faultProbeIntervalMs?: number;
   /** Stop after this step (`migrate --to-step N`): the journal records it, a later run goes on. */
   toStep?: StepNumber;
   ztunnelIntervalMs?: number;
@@ -67,12 +82,17 @@ export function interrupted(namespace: string, step: number): AmbientMigrateErro
 class Run {
   private readonly now: () => Date;
   private readonly gates: GateContext;
+  private readonly guard: Guard;
+  /** The journal ConfigMap's resourceVersion as this run last wrote it. */
+  private journalVersion: string | undefined;
 
   constructor(
     private readonly port: ClusterPort,
     private readonly journal: Journal,
     private readonly options: RunOptions,
+    private readonly lock: NamespaceLock,
   ) {
+    this.guard = new Guard(port, journal, (id) => plannedChange(journal, id));
     this.now = options.now ?? (() => new Date());
     this.gates = {
       port,
@@ -80,6 +100,7 @@ class Run {
       signal: options.signal,
       progress: options.progress,
       ztunnelIntervalMs: options.ztunnelIntervalMs ?? 2000,
+      ...(options.faultProbeIntervalMs ? { faultProbeIntervalMs: options.faultProbeIntervalMs } : {}),
     };
   }
 
@@ -87,8 +108,33 @@ class Run {
     return this.journal.namespace;
   }
 
-  private save(): Promise<void> {
-    return writeJournal(this.port, this.journal, this.now());
+  private async save(): Promise<void> {
+    // Never re-create a journal someone deleted, nor overwrite their edit of it.
+    if (this.journalVersion) await this.guard.journalIntact(this.journalVersion);
+    const written = await writeJournal(this.port, this.journal, this.now());
+    this.journalVersion = written.metadata.resourceVersion;
+    saveJournalCopy(this.options.backupDir, this.journal);
+  }
+
+  /**
+   * Before every change: the lock is still held, the journal is as this run wrote it, and what
+   * the earlier changes set is still in place (else exit 10, nothing overwritten).
+   */
+  private async checkGround(): Promise<void> {
+    await this.lock.verify(this.now());
+    await this.guard.journalIntact(this.journalVersion);
+    await this.guard.changesInPlace();
+  }
+
+  /** A resumed run applies again what it had created and someone deleted since (the user chose to go on). */
+  private async reapplyDeleted(): Promise<void> {
+    for (const entry of this.journal.changes) {
+      const change = plannedChange(this.journal, entry.id);
+      if (entry.state !== "done" || change?.type !== "apply") continue;
+      if (await this.port.get(refOf(change.object))) continue;
+      this.options.progress(`  ${entry.target} (change ${entry.id}) was deleted since: applying it again`);
+      entry.state = "intent";
+    }
   }
 
   private checkSignal(): void {
@@ -97,6 +143,8 @@ class Run {
 
   /** Runs the steps left; returns "paused" when it stopped after options.toStep. */
   async run(resumed: boolean): Promise<"migrated" | "paused"> {
+    if (resumed) await this.reapplyDeleted();
+    await this.guard.start();
     const completed = this.journal.completedSteps;
     const lastCompleted = Math.max(0, ...completed);
     const { toStep, analysis } = this.options;
@@ -113,6 +161,13 @@ class Run {
           `stopped after step ${toStep} (--to-step); run migrate again to go on from step ${step.step}`,
         );
         return "paused";
+      }
+      const redo = this.journal.changes.some((c) => c.step === step.step && c.state === "intent");
+      if (completed.includes(step.step) && redo) {
+        this.options.progress(`step ${step.step}: ${step.title} (again: an object it applied was deleted)`);
+        for (const [index, change] of step.changes.entries()) await this.change(step, index, change);
+        for (const gate of step.gates) await this.gate(step, gate, false);
+        continue;
       }
       if (completed.includes(step.step)) {
         if (resumed && step.step === lastCompleted && step.gates.length > 0) {
@@ -145,7 +200,7 @@ class Run {
     const gate = this.resolved(planned);
     this.checkSignal();
     this.options.progress(`  gate: ${describeGate(gate)}`);
-    const outcome = await observeGate(gate, this.gates);
+    const outcome = await observeWithFaults(gate, this.gates, () => observeGate(gate, this.gates));
     this.checkSignal();
     if (!outcome.passed) {
       throw new AmbientMigrateError(
@@ -181,6 +236,7 @@ class Run {
       return;
     }
     this.checkSignal();
+    await this.checkGround();
     const entry: ChangeEntry = known ?? {
       id,
       step: step.step,
@@ -273,6 +329,14 @@ export async function migrateNamespace(
     return "dry-run";
   }
 
+  // istiod must serve the migration: its injector answers (exit 8 before anything changes).
+  const down = await istiodUnreachable(port, ns);
+  if (down)
+    throw prerequisiteMissing(
+      `istiod unreachable: ${down}; nothing was changed`,
+      "start istiod again (kubectl -n istio-system get deploy,pods -l app=istiod), then run migrate again",
+    );
+
   const lock = await NamespaceLock.acquire(port, ns, options.holder, options.now?.() ?? new Date());
   const lost = new AbortController();
   lock.keepRenewed((err) => lost.abort(err));
@@ -280,12 +344,18 @@ export async function migrateNamespace(
   let journal: Journal | undefined;
   try {
     // Read again under the lock: another run may have finished in between.
-    const current = await readJournal(port, ns);
+    const current = (await readJournal(port, ns)) ?? (await rebuiltJournal(port, ns, options));
     const resume = current !== undefined && isUnfinished(current);
     if (current?.status === "done") {
       options.progress(`${ns}: already migrated`);
       return "already-migrated";
     }
+    if (current?.rollbackPending)
+      throw new AmbientMigrateError(
+        `${ns}: a rollback stopped before restarting its workloads (${current.failure ?? "see the journal"}); migrate cannot go on from there`,
+        ExitCode.conflict,
+        `finish it first: ambient-migrate rollback ${ns}`,
+      );
     if (resume && current) {
       journal = current;
       journal.holder = options.holder;
@@ -300,15 +370,19 @@ export async function migrateNamespace(
       journal = newJournal(plan, options.holder, options.now?.() ?? new Date(), current);
     }
     journal.failure = undefined;
-    const outcome = await new Run(port, journal, { ...options, signal }).run(resume);
+    const outcome = await new Run(port, journal, { ...options, signal }, lock).run(resume);
     if (outcome === "migrated") options.progress(`${ns}: migrated`);
     return outcome;
   } catch (err) {
-    if (journal) {
+    // A run that lost its lock, or whose journal someone deleted or changed, writes no journal:
+    // the other run owns it, or the tool would silently re-create what someone removed.
+    const mayWrite = !lost.signal.aborted && !(err instanceof LockLost) && !(err instanceof JournalTampered);
+    if (journal && mayWrite) {
       const wasInterrupted = options.signal.aborted;
       journal.status = wasInterrupted ? "interrupted" : "failed";
       journal.failure = wasInterrupted ? "interrupted by a signal" : (err as Error).message;
       await writeJournal(port, journal).catch(() => undefined);
+      saveJournalCopy(options.backupDir, journal);
       if (wasInterrupted && !(err instanceof AmbientMigrateError && err.exitCode === ExitCode.interrupted))
         throw interrupted(ns, journal.currentStep);
       if (lost.signal.aborted && !wasInterrupted) throw lost.signal.reason;
@@ -317,6 +391,26 @@ export async function migrateNamespace(
   } finally {
     await lock.release().catch(() => undefined);
   }
+}
+
+/**
+ * No journal in the namespace: when the tool's traces show a migration under way, the copy in
+ * --backup-dir is written back (and followed); without a copy the run refuses (exit 10).
+ */
+async function rebuiltJournal(
+  port: ClusterPort,
+  ns: string,
+  options: RunOptions,
+): Promise<Journal | undefined> {
+  const traces = await migrationTraces(port, ns);
+  if (traces.length === 0) return undefined;
+  const copy = readJournalCopy(options.backupDir, ns);
+  if (!copy || !isUnfinished(copy)) throw journalLost(ns, options.backupDir, traces);
+  await writeJournal(port, copy);
+  options.progress(
+    `${ns}: rebuilt the journal of ${ns} from ${journalCopyPath(options.backupDir, ns)} (its ConfigMap was gone; found ${traces.join(", ")})`,
+  );
+  return copy;
 }
 
 /** A run to resume: not finished, and not rolled back all the way (that starts afresh). */

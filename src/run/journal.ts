@@ -59,12 +59,20 @@ export interface Journal {
   holder: string;
   backupFile?: string;
   failure?: string;
+  /** A rollback stopped before its restarts (injection would fail): only rollback may go on. */
+  rollbackPending?: boolean;
   steps: StoredStep[];
   changes: ChangeEntry[];
   gates: GateEntry[];
   rollbacks: RollbackRecord[];
   /** migrate --analysis / --slo: the baselines and every analysis result. */
   analysis?: AnalysisRecord;
+}
+
+/** The planned change a journal entry records ("<step>.<index>"). */
+export function plannedChange(journal: Journal, id: string): Change | undefined {
+  const [step, index] = id.split(".").map(Number);
+  return journal.steps.find((s) => s.step === step)?.changes[(index ?? 0) - 1];
 }
 
 export function journalRef(namespace: string): ObjectRef {
@@ -140,9 +148,9 @@ export async function writeJournal(
   port: ClusterPort,
   journal: Journal,
   now: Date = new Date(),
-): Promise<void> {
+): Promise<KubeObject> {
   journal.updatedAt = now.toISOString();
-  await port.apply(journalConfigMap(journal), { force: true });
+  return port.apply(journalConfigMap(journal), { force: true });
 }
 
 /** What `status` shows for a namespace with a journal. */

@@ -57,6 +57,20 @@ function conflict(namespace: string, holder: string, lease?: KubeObject): Ambien
   );
 }
 
+/** The run no longer holds its namespace's lock: it must not write the journal any more. */
+export class LockLost extends AmbientMigrateError {}
+
+function lockLost(namespace: string, holder: string | undefined, lease?: KubeObject): LockLost {
+  const by = holder
+    ? `taken by another run, ${holder}${lease?.spec?.renewTime ? ` (renewed ${lease.spec.renewTime})` : ""}`
+    : "deleted";
+  return new LockLost(
+    `the migration lock of ${namespace} (Lease ${LOCK_NAME}) was ${by}: this run could not renew it within ${LEASE_SECONDS}s (paused, or cut off from the apiserver); stopped before its next change`,
+    ExitCode.conflict,
+    `only one run may change ${namespace}: let the other run finish (ambient-migrate status -n ${namespace}), then run again to resume or roll back`,
+  );
+}
+
 export class NamespaceLock {
   private timer: NodeJS.Timeout | undefined;
   private lost: Error | undefined;
@@ -123,10 +137,15 @@ export class NamespaceLock {
     return lock;
   }
 
-  /** Renews the lease in the background; onLost is called if another holder took it. */
+  /**
+   * Renews the lease in the background; onLost is called if another holder took it. A renewal
+   * that fails for another reason (the apiserver restarting) is tried again at the next tick;
+   * verify() before each change settles whether the lock is still held.
+   */
   keepRenewed(onLost: (err: Error) => void): void {
     this.timer = setInterval(() => {
       this.renew().catch((err: Error) => {
+        if (!(err instanceof LockLost)) return;
         this.lost = err;
         onLost(err);
       });
@@ -134,13 +153,34 @@ export class NamespaceLock {
     this.timer.unref();
   }
 
+  /**
+   * Before a change: the lease is still this run's. One that expired while the run was paused
+   * and that nobody took is renewed (under its resourceVersion); one another run took is lost.
+   */
+  async verify(now: Date = new Date()): Promise<void> {
+    const lease = await this.port.get(lockRef(this.namespace));
+    const holder = lease?.spec?.holderIdentity as string | undefined;
+    if (!lease || holder !== this.holder) {
+      const err = lockLost(this.namespace, holder, lease);
+      this.lost = err;
+      throw err;
+    }
+    if (leaseExpired(lease, now)) await this.renew(now);
+  }
+
   async renew(now: Date = new Date()): Promise<void> {
     const lease = await this.port.get(lockRef(this.namespace));
     const holder = lease?.spec?.holderIdentity;
-    if (holder !== this.holder) throw conflict(this.namespace, holder ?? "nobody (the lock was deleted)");
-    await this.port.apply(this.lease(now, lease?.metadata.resourceVersion), {
-      fieldManager: this.fieldManager,
-    });
+    if (holder !== this.holder) throw lockLost(this.namespace, holder, lease);
+    try {
+      await this.port.apply(this.lease(now, lease?.metadata.resourceVersion), {
+        fieldManager: this.fieldManager,
+      });
+    } catch (err) {
+      // Taken between the read and the renewal.
+      if (isStatus(err, 409)) throw lockLost(this.namespace, undefined);
+      throw err;
+    }
   }
 
   /** Deletes the lease if this run still holds it. */

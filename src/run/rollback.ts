@@ -3,9 +3,11 @@
 // istio.io/rev=1-27, not the page's istio-injection=enabled); the workloads the run restarted are
 // restarted last, once the injection label is back, and their pods must show sidecars again.
 
-import { type Change, handlerOf, type UndoContext } from "../changes/index.js";
-import type { ClusterPort } from "../cluster/port.js";
+import { type ChangeEntry, handlerOf, type UndoContext } from "../changes/index.js";
+import { probeInjector } from "../cluster/istiod.js";
+import { type ClusterPort, podTemplatePath } from "../cluster/port.js";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
+import { observeWithFaults } from "../gates/faults.js";
 import { type GateContext, observeGate } from "../gates/index.js";
 import { podOwnedBy } from "../gates/observe.js";
 import type { ObjectRef } from "../inventory/identity.js";
@@ -13,12 +15,15 @@ import { K, kindInfo } from "../inventory/kinds.js";
 import { annotationsOf, type KubeObject } from "../inventory/model.js";
 import { sidecarFacts } from "../mesh/sidecar.js";
 import { stepNumber } from "../plan/steps.js";
-import { type Journal, readJournal, writeJournal } from "./journal.js";
+import { type Journal, plannedChange, readJournal, writeJournal } from "./journal.js";
+import { journalCopyPath, readJournalCopy, saveJournalCopy } from "./journal-copy.js";
 import { NamespaceLock } from "./lock.js";
 
 export interface RollbackOptions {
   /** Undo the steps after this one (0: everything). */
   toStep: number;
+  /** Where migrate kept its backups and the journal's copy (rebuilt from it when the ConfigMap is gone). */
+  backupDir?: string;
   overwrite: boolean;
   timeoutMs: number;
   holder: string;
@@ -38,11 +43,6 @@ export interface RollbackResult {
 const RESTART_STEP = stepNumber("restart");
 const INJECTION_STEP = stepNumber("remove-injection");
 
-function plannedChange(journal: Journal, id: string): Change | undefined {
-  const [step, index] = id.split(".").map(Number);
-  return journal.steps.find((s) => s.step === step)?.changes[(index ?? 0) - 1];
-}
-
 /** Pods renewed without injection only get sidecars back with the injection label: undo step 3 too. */
 export function effectiveTarget(journal: Journal, toStep: number): number {
   const restarts = journal.changes.some((c) => c.type === "restart" && c.step > toStep);
@@ -57,7 +57,7 @@ export async function rollbackNamespace(
   const lock = await NamespaceLock.acquire(port, namespace, options.holder);
   lock.keepRenewed(() => undefined);
   try {
-    const journal = await readJournal(port, namespace);
+    const journal = (await readJournal(port, namespace)) ?? (await fromCopy(port, namespace, options));
     if (!journal)
       throw new AmbientMigrateError(
         `namespace ${namespace} has no ambient-migrate journal: nothing recorded to roll back`,
@@ -76,7 +76,16 @@ export async function rollbackNamespace(
       ...undo.filter((c) => c.type === "restart"),
     ];
     const restarted: ObjectRef[] = [];
+    const save = async () => {
+      await writeJournal(port, journal);
+      if (options.backupDir) saveJournalCopy(options.backupDir, journal);
+    };
+    let injectorChecked = false;
     for (const entry of ordered) {
+      if (entry.type === "restart" && !injectorChecked) {
+        injectorChecked = true;
+        await injectionWouldWork(port, namespace, journal, ordered, save);
+      }
       if (options.signal.aborted)
         throw new AmbientMigrateError(
           `rollback of ${namespace} interrupted; run it again to finish`,
@@ -96,7 +105,7 @@ export async function rollbackNamespace(
       if (change.type === "restart") restarted.push(change.target);
       journal.changes = journal.changes.filter((c) => c !== entry);
       result.undone++;
-      await writeJournal(port, journal);
+      await save();
     }
     journal.completedSteps = journal.completedSteps.filter((s) => s <= toStep);
     journal.gates = journal.gates.filter((g) => g.step <= toStep);
@@ -104,15 +113,73 @@ export async function rollbackNamespace(
     journal.status = "rolled-back";
     const record = { time: new Date().toISOString(), toStep, undone: ordered, verified: false };
     journal.rollbacks.push(record);
-    await writeJournal(port, journal);
+    journal.failure = undefined;
+    journal.rollbackPending = undefined;
+    await save();
     if (restarted.length > 0) {
       await verifySidecarsBack(port, namespace, restarted, options);
       record.verified = true;
-      await writeJournal(port, journal);
+      await save();
     }
     return result;
   } finally {
     await lock.release().catch(() => undefined);
+  }
+}
+
+/** The journal from the copy migrate kept in --backup-dir, when the ConfigMap is gone. */
+async function fromCopy(
+  port: ClusterPort,
+  namespace: string,
+  options: RollbackOptions,
+): Promise<Journal | undefined> {
+  if (!options.backupDir) return undefined;
+  const copy = readJournalCopy(options.backupDir, namespace);
+  if (!copy) return undefined;
+  await writeJournal(port, copy);
+  options.progress(
+    `${namespace}: rebuilt the journal of ${namespace} from ${journalCopyPath(options.backupDir, namespace)} (its ConfigMap was gone)`,
+  );
+  return copy;
+}
+
+/**
+ * Before any workload is restarted: each one's pod template goes through the injector as a
+ * server-side dry run. Restarting while injection fails would leave pods without sidecars (or
+ * none at all), so the rollback stops here, with everything else restored and the restarts
+ * still in the journal for the next run.
+ */
+async function injectionWouldWork(
+  port: ClusterPort,
+  namespace: string,
+  journal: Journal,
+  ordered: readonly ChangeEntry[],
+  save: () => Promise<void>,
+): Promise<void> {
+  for (const entry of ordered) {
+    const change = plannedChange(journal, entry.id);
+    if (change?.type !== "restart") continue;
+    const live = await port.get(change.target);
+    if (!live) continue;
+    // biome-ignore lint/suspicious/noExplicitAny: raw JSON walk to the pod template
+    let template: any = live;
+    for (const key of podTemplatePath(live.kind)) template = template?.[key];
+    const verdict = await probeInjector(port, namespace, template);
+    const why = !verdict.reachable
+      ? `injection would fail: webhook "${verdict.webhook}": ${verdict.message}`
+      : !verdict.injected
+        ? `the injector would not add istio-proxy to the pods of ${entry.target} (a server-side dry run of its pod template came back without it)`
+        : undefined;
+    if (!why) continue;
+    journal.status = "failed";
+    journal.rollbackPending = true;
+    journal.failure = `rollback stopped before restarting workloads: ${why}`;
+    await save();
+    throw new AmbientMigrateError(
+      `rollback of ${namespace} stopped before restarting workloads: ${why}; everything else is restored, nothing was restarted`,
+      ExitCode.verificationFailed,
+      `make injection work again (istiod running, its webhook reachable: kubectl get mutatingwebhookconfigurations -l app=sidecar-injector), then run ambient-migrate rollback ${namespace} again: it restarts the workloads and checks their sidecars`,
+    );
   }
 }
 
@@ -129,7 +196,8 @@ async function verifySidecarsBack(
     progress: options.progress,
     ztunnelIntervalMs: options.ztunnelIntervalMs ?? 2000,
   };
-  const rollouts = await observeGate({ type: "rollouts-complete", targets: restarted }, ctx);
+  const gate = { type: "rollouts-complete" as const, targets: restarted };
+  const rollouts = await observeWithFaults(gate, ctx, () => observeGate(gate, ctx));
   if (!rollouts.passed) throw rollbackUnverified(namespace, rollouts.detail, options.timeoutMs);
   const pending = (pods: KubeObject[]) =>
     pods.filter(

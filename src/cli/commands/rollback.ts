@@ -18,6 +18,7 @@ interface RollbackFlags {
   overwrite?: boolean;
   yes?: boolean;
   timeout: string;
+  backupDir: string;
 }
 
 export function rollbackCommand(io: IOStreams): Command {
@@ -29,6 +30,11 @@ export function rollbackCommand(io: IOStreams): Command {
     .option("--overwrite", "restore backed-up objects even over newer objects of the same name")
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
     .option("--timeout <duration>", "how long the sidecars may take to come back", DEFAULT_GATE_TIMEOUT)
+    .option(
+      "--backup-dir <dir>",
+      "where migrate kept its backups and the journal's copy (used when the journal ConfigMap was deleted)",
+      "ambient-migrate-backup",
+    )
     .action(async (args: string[], flags: RollbackFlags, command: Command) => {
       const options = globalOptions(command, { namespaceArgs: args });
       const namespaces = options.namespace;
@@ -64,6 +70,7 @@ export function rollbackCommand(io: IOStreams): Command {
         const result = await withInterruption(note, (signal) =>
           rollbackNamespace(port, namespace, {
             toStep,
+            backupDir: flags.backupDir,
             overwrite: flags.overwrite === true,
             timeoutMs,
             holder,

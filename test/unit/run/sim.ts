@@ -6,6 +6,7 @@
 
 import { spawnSync } from "node:child_process";
 import { hostname } from "node:os";
+import { httpError } from "../../../src/cluster/errors.js";
 import { FakeClusterPort } from "../../../src/cluster/fake.js";
 import type {
   ApplyOptions,
@@ -21,6 +22,9 @@ import type { KubeObject } from "../../../src/inventory/model.js";
 import { wouldInject } from "../../../src/mesh/injection.js";
 
 export const NS = "shop";
+
+export const INJECTOR_DOWN =
+  'Internal error occurred: failed calling webhook "namespace.sidecar-injector.istio.io": failed to call webhook: Post "https://istiod.istio-system.svc:443/inject?timeout=10s": dial tcp 10.96.0.10:443: connect: connection refused';
 
 export function namespace(labels: Record<string, string>): KubeObject {
   return { apiVersion: "v1", kind: "Namespace", metadata: { name: NS, labels } };
@@ -112,6 +116,8 @@ export class SimCluster extends FakeClusterPort {
   rolloutMs = 0;
   /** When each Deployment's last rollout completed (Date.now()). */
   readonly rolloutDone = new Map<string, number>();
+  /** istiod stopped: its injection webhook fails for every pod it would inject. */
+  istiodDown = false;
   private serial = 1;
 
   constructor(nsLabels: Record<string, string>, extra: KubeObject[] = [l7Policy]) {
@@ -224,6 +230,34 @@ export class SimCluster extends FakeClusterPort {
       setTimeout(() => void complete(), this.rolloutMs / 2);
     }, this.rolloutMs / 2);
     return stored;
+  }
+
+  /** The injector's webhook: pods sent to the apiserver get istio-proxy by the namespace's labels. */
+  override async create(object: KubeObject, options: DryRunOption = {}): Promise<KubeObject> {
+    if (object.kind !== "Pod") return super.create(object, options);
+    if (this.istiodDown) {
+      const labels = this.nsLabels();
+      const matched = wouldInject(labels, {
+        labels: object.metadata.labels ?? {},
+        annotations: object.metadata.annotations ?? {},
+        hostNetwork: false,
+      }).inject;
+      if (matched)
+        throw httpError(500, JSON.stringify({ reason: "InternalError", message: INJECTOR_DOWN }), {
+          verb: "create",
+          group: "",
+          resource: "pods",
+          namespace: object.metadata.namespace as string,
+        });
+    }
+    const pod = await super.create(object, options);
+    const template = {
+      labels: pod.metadata.labels ?? {},
+      annotations: pod.metadata.annotations ?? {},
+      hostNetwork: false,
+    };
+    if (wouldInject(this.nsLabels(), template).inject) pod.spec.containers.push({ name: "istio-proxy" });
+    return pod;
   }
 
   override async portForwardGet(pod: { namespace: string; name: string }): Promise<PortForwardResult> {

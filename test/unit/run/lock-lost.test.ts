@@ -1,0 +1,54 @@
+// A run that lost its lock (paused past its Lease, another run took it) notices before its
+// next change; one whose Lease merely expired, with nobody taking it, renews and goes on.
+import { describe, expect, it } from "vitest";
+import { FakeClusterPort } from "../../../src/cluster/fake.js";
+import { ExitCode } from "../../../src/errors.js";
+import { LockLost, lockRef, NamespaceLock } from "../../../src/run/lock.js";
+import { deadHolder } from "./sim.js";
+
+const lease = (port: FakeClusterPort) => port.get(lockRef("shop"));
+
+describe("NamespaceLock.verify", () => {
+  it("stops with exit 10 naming the run that took the lease", async () => {
+    const port = new FakeClusterPort();
+    const lock = await NamespaceLock.acquire(port, "shop", deadHolder(), new Date("2026-12-01T08:00:00Z"));
+    const current = (await lease(port)) as NonNullable<Awaited<ReturnType<typeof lease>>>;
+    port.put({
+      ...current,
+      spec: {
+        ...current.spec,
+        holderIdentity: "other-host-42-abcdef",
+        renewTime: "2026-12-01T08:00:40.000000Z",
+      },
+    });
+    const error = await lock.verify(new Date("2026-12-01T08:00:41Z")).catch((e) => e);
+    expect(error).toBeInstanceOf(LockLost);
+    expect(error.exitCode).toBe(ExitCode.conflict);
+    expect(error.message).toContain(
+      "the migration lock of shop (Lease ambient-migrate-lock) was taken by another run, other-host-42-abcdef (renewed 2026-12-01T08:00:40.000000Z)",
+    );
+    expect(error.message).toContain("stopped before its next change");
+    // It is not this run's to release any more.
+    await lock.release();
+    expect((await lease(port))?.spec.holderIdentity).toBe("other-host-42-abcdef");
+  });
+
+  it("renews a lease that expired while nobody took it", async () => {
+    const port = new FakeClusterPort();
+    const holder = deadHolder();
+    const lock = await NamespaceLock.acquire(port, "shop", holder, new Date("2026-12-01T08:00:00Z"));
+    await lock.verify(new Date("2026-12-01T08:05:00Z"));
+    const renewed = await lease(port);
+    expect(renewed?.spec.holderIdentity).toBe(holder);
+    expect(renewed?.spec.renewTime).toBe("2026-12-01T08:05:00.000000Z");
+  });
+
+  it("a deleted lease is a lost lock", async () => {
+    const port = new FakeClusterPort();
+    const lock = await NamespaceLock.acquire(port, "shop", deadHolder());
+    await port.delete(lockRef("shop"));
+    const error = await lock.verify().catch((e) => e);
+    expect(error).toBeInstanceOf(LockLost);
+    expect(error.message).toContain("was deleted");
+  });
+});
