@@ -18,6 +18,19 @@ ALL_PORTS=("$ETCD_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KWOK_PORT" "$ISTIO
 KUBECONFIG_FILE="$STATE/kubeconfig"
 PROCESSES=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok istiod testbed-cni testbed-ztunnel)
 
+known_component() { local n; for n in "${PROCESSES[@]}"; do [[ "$n" == "$1" ]] && return 0; done; return 1; }
+
+# The ports a component listens on (checked free before it starts).
+ports_of() {
+  case "$1" in
+    etcd) echo "$ETCD_PORT $ETCD_PEER_PORT" ;;
+    kube-apiserver) echo "$APISERVER_PORT" ;;
+    kwok) echo "$KWOK_PORT" ;;
+    istiod) echo "$ISTIOD_HTTP_PORT $ISTIOD_GRPC_PORT $ISTIOD_SECURE_GRPC_PORT $ISTIOD_WEBHOOK_PORT $ISTIOD_MONITORING_PORT" ;;
+    testbed-ztunnel) echo "$ZTUNNEL_ADMIN_PORT" ;;
+  esac
+}
+
 log() { printf '[testbed %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 

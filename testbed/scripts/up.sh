@@ -2,22 +2,51 @@
 # Starts the testbed: a real Kubernetes control plane (etcd, kube-apiserver with RBAC,
 # controller-manager, scheduler), kwok fake nodes, Gateway API CRDs, and Istio's ambient
 # profile with a real istiod running as a local process. Writes $STATE/kubeconfig.
+# A testbed that holds data is never wiped: only the processes that are not running are
+# started again (etcd data, PKI and kubeconfig kept); `testbed:down` or `testbed:reset` start fresh.
+#   up.sh                      start everything, or what is missing
+#   up.sh --only NAME...       start only these components (npm run testbed:start -- NAME)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 t0=$(date +%s)
+
+only=()
+if [[ "${1:-}" == "--only" ]]; then
+  shift
+  (( $# > 0 )) || die "name a component to start: ${PROCESSES[*]}"
+  for name in "$@"; do known_component "$name" || die "unknown component '$name'; components: ${PROCESSES[*]}"; done
+  only=("$@")
+fi
+# Whether this run starts NAME: not running, and asked for (everything when no --only).
+need() {
+  alive "$1" && return 1
+  (( ${#only[@]} == 0 )) && return 0
+  local n; for n in "${only[@]}"; do [[ "$n" == "$1" ]] && return 0; done
+  return 1
+}
 
 # Several test runs may ask for the testbed at once: one brings it up, the others wait.
 mkdir -p "$STATE"
 exec 9>"$STATE/.lock"
 flock 9
 
-if [[ -f "$STATE/up" ]] && alive kube-apiserver && alive istiod; then
-  log "already up (kubeconfig: $KUBECONFIG_FILE)"
-  exit 0
+# A cluster was set up here and its data is kept: restart what is missing, set nothing up again.
+fresh=true
+[[ -f "$STATE/up" && -d "$STATE/etcd/member" && -f "$STATE/cache" ]] && fresh=false
+if ! $fresh; then
+  missing=(); for name in "${PROCESSES[@]}"; do need "$name" && missing+=("$name"); done
+  if (( ${#missing[@]} == 0 )); then
+    log "already up (kubeconfig: $KUBECONFIG_FILE)"
+    exit 0
+  fi
+  log "restarting ${missing[*]} (state kept in $STATE)"
+elif (( ${#only[@]} > 0 )); then
+  die "no testbed holds data in $STATE: run npm run testbed:up first"
+else
+  "$TESTBED_ROOT/scripts/down.sh" --quiet || true
 fi
-"$TESTBED_ROOT/scripts/down.sh" --quiet || true
 
-CACHE="$("$TESTBED_ROOT/scripts/build.sh" | tail -n 1)"
+if $fresh; then CACHE="$("$TESTBED_ROOT/scripts/build.sh" | tail -n 1)"; else CACHE="$(cat "$STATE/cache")"; fi
 BIN="$CACHE/bin"
 DATA="$CACHE/data"
 for f in gateway-api-crds.yaml monitoring-crds.yaml kwok-stage; do
@@ -28,12 +57,16 @@ mkdir -p "$STATE"/{pki,logs,pids,etcd,istiod-work}
 echo "$CACHE" > "$STATE/cache"
 source "$TESTBED_ROOT/versions.env"
 
-for port in "${ALL_PORTS[@]}"; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then die "port $port is already in use; stop what uses it or move the testbed (see testbed/scripts/lib.sh)"; fi
+for name in "${PROCESSES[@]}"; do
+  need "$name" || continue
+  for port in $(ports_of "$name"); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then die "port $port ($name) is already in use; stop what uses it or move the testbed (see testbed/scripts/lib.sh)"; fi
+  done
 done
 
 # --- PKI ---------------------------------------------------------------------------------
 pki="$STATE/pki"
+if $fresh; then
 log "creating PKI in $pki"
 openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=testbed-ca" \
   -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
@@ -63,16 +96,20 @@ kubectl config --kubeconfig "$KUBECONFIG_FILE" set-credentials testbed-admin \
   --client-certificate "$pki/admin.crt" --client-key "$pki/admin.key" --embed-certs >/dev/null
 kubectl config --kubeconfig "$KUBECONFIG_FILE" set-context testbed --cluster testbed --user testbed-admin >/dev/null
 kubectl config --kubeconfig "$KUBECONFIG_FILE" use-context testbed >/dev/null
+fi
 export KUBECONFIG="$KUBECONFIG_FILE"
 
 # --- etcd and the Kubernetes control plane ---------------------------------------------
+if need etcd; then
 log "starting etcd"
 start etcd etcd --name testbed --data-dir "$STATE/etcd" --unsafe-no-fsync \
   --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
   --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
   --initial-cluster "testbed=http://127.0.0.1:$ETCD_PEER_PORT" --log-level warn
 wait_until "etcd health" 60 etcd curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
+fi
 
+if need kube-apiserver; then
 log "starting kube-apiserver ($KUBERNETES_VERSION)"
 start kube-apiserver kube-apiserver \
   --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
@@ -86,8 +123,10 @@ start kube-apiserver kube-apiserver \
   --kubelet-preferred-address-types InternalIP \
   --endpoint-reconciler-type none --profiling=false
 wait_until "kube-apiserver /readyz" 120 kube-apiserver kubectl get --raw /readyz
+fi
 
-log "starting kube-controller-manager and kube-scheduler"
+if need kube-controller-manager; then
+log "starting kube-controller-manager"
 start kube-controller-manager kube-controller-manager --kubeconfig "$KUBECONFIG_FILE" \
   --authentication-kubeconfig "$KUBECONFIG_FILE" --authorization-kubeconfig "$KUBECONFIG_FILE" \
   --leader-elect=false --bind-address 127.0.0.1 --secure-port 0 \
@@ -95,13 +134,18 @@ start kube-controller-manager kube-controller-manager --kubeconfig "$KUBECONFIG_
   --use-service-account-credentials --cluster-name testbed \
   --controllers '*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route' \
   --concurrent-deployment-syncs 10 --concurrent-replicaset-syncs 10 --kube-api-qps 200 --kube-api-burst 400
+fi
+if need kube-scheduler; then
+log "starting kube-scheduler"
 start kube-scheduler kube-scheduler --kubeconfig "$KUBECONFIG_FILE" \
   --authentication-kubeconfig "$KUBECONFIG_FILE" --authorization-kubeconfig "$KUBECONFIG_FILE" \
   --leader-elect=false --bind-address 127.0.0.1 --secure-port 0
+fi
 
 # --- kwok: fake nodes, pods Ready, port-forward to the node-agent stand-ins --------------
-log "starting kwok ($KWOK_VERSION) with two fake nodes"
 kwok_config="$STATE/kwok.yaml"
+if need kwok; then
+log "starting kwok ($KWOK_VERSION)"
 {
   cat <<YAML
 ---
@@ -127,6 +171,8 @@ YAML
 start kwok kwok --kubeconfig "$KUBECONFIG_FILE" --config "$kwok_config" --manage-all-nodes=true \
   --cidr 10.244.0.1/16 --node-ip 127.0.0.1 --node-port "$KWOK_PORT" --server-address "127.0.0.1:$KWOK_PORT" \
   --tls-cert-file "$pki/kwok.crt" --tls-private-key-file "$pki/kwok.key" --node-lease-duration-seconds 40
+fi
+if $fresh; then
 for n in 1 2; do
   kubectl create -f - >/dev/null <<YAML
 apiVersion: v1
@@ -162,7 +208,9 @@ kubectl -n istio-system delete poddisruptionbudget istiod --ignore-not-found >/d
 
 # The webhooks reach the local istiod by URL instead of through the istiod Service.
 "$TESTBED_ROOT/scripts/point-webhooks.sh"
+fi
 
+if need istiod; then
 log "starting istiod (pilot-discovery) on 127.0.0.1"
 (
   cd "$STATE/istiod-work"
@@ -178,19 +226,32 @@ log "starting istiod (pilot-discovery) on 127.0.0.1"
     --monitoringAddr "127.0.0.1:$ISTIOD_MONITORING_PORT" --log_output_level default:info
 )
 wait_until "istiod /ready" 180 istiod curl -fsS "http://127.0.0.1:$ISTIOD_HTTP_PORT/ready"
+fi
 
-log "starting the node-agent stand-ins (CNI, ztunnel admin)"
+if need testbed-cni; then
+log "starting the CNI stand-in"
 start testbed-cni testbed-cni --kubeconfig "$KUBECONFIG_FILE" --system-namespace istio-system
+fi
+if need testbed-ztunnel; then
+log "starting the ztunnel admin stand-in"
 start testbed-ztunnel testbed-ztunnel --kubeconfig "$KUBECONFIG_FILE" \
   --xds "127.0.0.1:$ISTIOD_GRPC_PORT" --listen "127.0.0.1:$ZTUNNEL_ADMIN_PORT"
+wait_until "ztunnel admin stand-in" 60 testbed-ztunnel curl -fsS -o /dev/null "http://127.0.0.1:$ZTUNNEL_ADMIN_PORT/config_dump"
+fi
 
+# What a whole testbed must show before anyone relies on it (skipped when only some components start).
+if (( ${#only[@]} == 0 )); then
 log "waiting for ztunnel and istio-cni DaemonSets"
 kubectl -n istio-system rollout status daemonset/ztunnel --timeout=120s >/dev/null
 kubectl -n istio-system rollout status daemonset/istio-cni-node --timeout=120s >/dev/null
+fi
 # Injection must work before anyone relies on it: a server-side dry-run pod goes through the webhook.
-wait_until "sidecar injection webhook" 120 istiod "$TESTBED_ROOT/scripts/check-injection.sh"
+if alive istiod && alive kube-apiserver && alive etcd; then
+  wait_until "sidecar injection webhook" 120 istiod "$TESTBED_ROOT/scripts/check-injection.sh"
+fi
 
 touch "$STATE/up"
+if ! $fresh; then log "started ${missing[*]} in $(( $(date +%s) - t0 ))s"; exit 0; fi
 log "up in $(( $(date +%s) - t0 ))s"
 cat >&2 <<MSG
 
