@@ -27,6 +27,7 @@ import { documentsToRewrite, namespaceObservability } from "./observability.js";
 import type { PlanOptions } from "./options.js";
 import { renderStep, type StepDraft } from "./render-kubectl.js";
 import { stepNumber } from "./steps.js";
+import { bypassShrinks, hboneAllowPolicies, ingressLabelTargets } from "./traffic-safety.js";
 import {
   type PlannedApply,
   reconcileStep5,
@@ -129,7 +130,12 @@ function planNamespace(
     step1(ctx, waypoint, translated.beforeStep1, accepted),
     step2(ctx),
     step3(ctx, findings, options.patchForcedInjection === true),
-    step4(restarts, deleteInStep5.length > 0, translated.afterRestart),
+    step4(
+      restarts,
+      deleteInStep5.length > 0,
+      translated.afterRestart,
+      options.bypassDeny ? bypassShrinks(ctx.inventory, ns) : [],
+    ),
     step5(ns, deleteInStep5),
     step6(
       ctx,
@@ -252,6 +258,15 @@ function step1(
   const current = ctx.labels[L.useWaypoint] ?? null;
   if (current !== waypoint.name)
     draft.changes.push(label(ctx.namespace, L.useWaypoint, waypoint.name, current));
+  // Ingress gateways skip the waypoint unless the Service says otherwise (ingress-bypasses-waypoint).
+  for (const svc of ingressLabelTargets(ctx))
+    draft.changes.push({
+      type: "label",
+      target: refOf(svc),
+      key: L.ingressUseWaypoint,
+      value: "true",
+      previous: null,
+    });
   draft.gates.push(programmed);
   if (accepted.length > 0) draft.gates.push({ type: "policies-accepted", targets: accepted });
   return draft;
@@ -259,12 +274,23 @@ function step1(
 
 function step2(ctx: NamespaceContext): StepDraft {
   const current = ctx.labels[L.dataplaneMode] ?? null;
+  // HBONE must get through the NetworkPolicies before the pods are captured (network-policy-blocks-hbone).
+  const allow = hboneAllowPolicies(ctx).map(
+    ({ object, reason }): Change => ({
+      type: "apply",
+      object,
+      reason,
+      created: !ctx.list(K.NetworkPolicy).some((np) => np.metadata.name === object.metadata.name),
+    }),
+  );
   return {
     id: "enable-ambient",
-    changes:
-      current === DATAPLANE_AMBIENT
+    changes: [
+      ...allow,
+      ...(current === DATAPLANE_AMBIENT
         ? []
-        : [label(ctx.namespace, L.dataplaneMode, DATAPLANE_AMBIENT, current)],
+        : [label(ctx.namespace, L.dataplaneMode, DATAPLANE_AMBIENT, current)]),
+    ],
     gates: [{ type: "ztunnel-workloads", namespace: ctx.namespace }],
     notes: [
       "pods keep their sidecars for now; a sidecar pod shows HBONE in ztunnel only because its sidecar speaks HBONE (nativeTunnel), the sidecar still takes precedence",
@@ -347,11 +373,22 @@ function restartsOf(ctx: NamespaceContext): Restarts {
   return out;
 }
 
-function step4(restarts: Restarts, step5Deletes: boolean, afterRestart: readonly PlannedApply[]): StepDraft {
+function step4(
+  restarts: Restarts,
+  step5Deletes: boolean,
+  afterRestart: readonly PlannedApply[],
+  shrinks: readonly { object: KubeObject; reason: string }[],
+): StepDraft {
   const rollouts: Gate | undefined =
     restarts.rollouts.length > 0 ? { type: "rollouts-complete", targets: restarts.rollouts } : undefined;
-  // The bypass DENY policies only hold once the namespace's own pods are off their sidecars.
-  const denies = afterRestart.map(
+  // The bypass DENY policies only hold once the namespace's own pods are off their sidecars; and
+  // only then do this namespace's callers pass the waypoints of the namespaces they call, so
+  // their bypass exemptions there can go (applied whole; rollback applies the previous policy).
+  const after = [
+    ...afterRestart,
+    ...shrinks.map(({ object, reason }) => ({ object, reason, created: false })),
+  ];
+  const denies = after.map(
     (p, i): Change => ({ type: "apply", ...p, ...(i === 0 && rollouts ? { waitBefore: rollouts } : {}) }),
   );
   return {
@@ -367,7 +404,7 @@ function step4(restarts: Restarts, step5Deletes: boolean, afterRestart: readonly
       ...restarts.manual
         .filter((m) => !restarts.changes.some((c) => c.type === "restart" && c.target.name === m.ref.name))
         .map((m) => `by hand: ${m.reason}`),
-      ...(denies.length > 0 && restarts.manual.length > 0
+      ...(afterRestart.length > 0 && restarts.manual.length > 0
         ? [
             "the bypass DENY policies also deny the workloads renewed by hand until they are off their sidecars",
           ]

@@ -68,7 +68,7 @@ describe("plan for the example mesh", () => {
     const s1 = step(plans.get("bookinfo"), 1);
     const translated = plans.get("bookinfo")?.applyBeforeStep1.length ?? 0;
     expect(translated).toBe(13);
-    expect(s1?.changes.slice(translated).map((c) => c.type)).toEqual(["apply", "label"]);
+    expect(s1?.changes.slice(translated).map((c) => c.type)).toEqual(["apply", "label", "label"]);
     const apply = s1?.changes[translated] as Extract<Change, { type: "apply" }>;
     expect(apply.object.spec).toEqual({
       gatewayClassName: "istio-waypoint",
@@ -81,12 +81,21 @@ describe("plan for the example mesh", () => {
       value: "waypoint",
       previous: null,
     });
-    expect(s1?.rollback.slice(0, 3)).toEqual([
+    // The ingress gateway's backend gets ingress-use-waypoint (ingress-bypasses-waypoint).
+    expect(s1?.changes[translated + 2]).toEqual({
+      type: "label",
+      target: { apiVersion: "v1", kind: "Service", namespace: "bookinfo", name: "productpage" },
+      key: "istio.io/ingress-use-waypoint",
+      value: "true",
+      previous: null,
+    });
+    expect(s1?.rollback.slice(0, 4)).toEqual([
+      "kubectl label service productpage -n bookinfo istio.io/ingress-use-waypoint-",
       "kubectl label namespace bookinfo istio.io/use-waypoint-",
       "kubectl delete gateways.gateway.networking.k8s.io waypoint -n bookinfo",
       "kubectl delete authorizationpolicies.security.istio.io productpage-viewer-waypoint -n bookinfo",
     ]);
-    expect(s1?.rollback).toHaveLength(2 + translated);
+    expect(s1?.rollback).toHaveLength(3 + translated);
   });
 
   it("labels ambient (step 2), removes the exact injection label (step 3) and restores it on rollback", () => {
