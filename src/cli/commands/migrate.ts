@@ -8,13 +8,17 @@ import { describeChecks } from "../../analysis/render.js";
 import { serviceTargets } from "../../analysis/targets.js";
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
 import { readCluster } from "../../inventory/from-cluster.js";
+import type { Inventory } from "../../inventory/model.js";
 import { planNamespaces } from "../../plan/build.js";
+import type { NamespacePlan } from "../../plan/model.js";
 import { renderObservability } from "../../plan/render-text.js";
 import { isStepNumber, LAST_STEP, STEPS, type StepNumber, stepNumber } from "../../plan/steps.js";
 import { blockedError, type DryRun, type RunResult } from "../../run/execute.js";
 import { migrateGated } from "../../run/gated.js";
 import { newHolderIdentity } from "../../run/lock.js";
 import { confirm, DEFAULT_GATE_TIMEOUT, parseTimeout, withInterruption } from "../../run/session.js";
+import { runWaves, wavesExitCode } from "../../run/waves.js";
+import { observedTraffic, wavesOf } from "../../waves/waves.js";
 import { type AnalysisFlags, addAnalysisFlags, analysisFromFlags } from "../analysis-flags.js";
 import { clusterPortFor } from "../cluster-loader.js";
 import { globalOptions, selectNamespaces } from "../context.js";
@@ -28,6 +32,16 @@ interface MigrateFlags extends AnalysisFlags {
   timeout: string;
   backupDir: string;
   toStep?: StepNumber;
+  waves?: boolean;
+  parallel: number;
+  window: string;
+}
+
+function parseParallel(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError("a whole number of namespaces, 1 or more");
+  return n;
 }
 
 function parseStep(value: string): StepNumber {
@@ -66,6 +80,16 @@ export function migrateCommand(io: IOStreams): Command {
         "stop after step N (journalled: status shows it, a later migrate goes on from there)",
       ).argParser(parseStep),
     )
+    .option(
+      "--waves",
+      "migrate in waves (see plan --waves): callers before the namespaces they call, a wave only once the one before it is done; with --prometheus, also by the traffic it observed",
+    )
+    .addOption(
+      new Option("--parallel <n>", "with --waves: how many namespaces of a wave migrate at once")
+        .argParser(parseParallel)
+        .default(1),
+    )
+    .option("--window <duration>", "with --waves --prometheus: how far back to look at traffic", "7d")
     .addHelpText(
       "after",
       `
@@ -85,12 +109,18 @@ No data or a query error is inconclusive: it stops the run too, and never passes
           "drop -f",
         );
       const timeoutMs = parseTimeout(flags.timeout);
-      const analysis = analysisFromFlags(flags);
+      if (!flags.waves && flags.parallel > 1)
+        throw new AmbientMigrateError("--parallel goes with --waves", ExitCode.usage, "add --waves");
+      // With --waves, --prometheus alone orders the waves by observed traffic (no analysis).
+      const analysis = analysisFromFlags(
+        flags.waves && !flags.analysis && !flags.slo ? { ...flags, prometheus: undefined } : flags,
+      );
       const query = analysis && flags.dryRun === "none" ? prometheusQuery(analysis) : undefined;
       const port = await clusterPortFor(options, note);
       const inventory = await readCluster(port, { note });
       const namespaces = selectNamespaces(inventory, options, note);
-      const plan = planNamespaces(inventory, namespaces, planOptionsOf(flags));
+      const observed = flags.waves ? await observedTraffic(flags, note) : [];
+      const plan = planNamespaces(inventory, namespaces, { ...planOptionsOf(flags), observed });
       // Blockers stop the whole run before any namespace is touched.
       if (plan.namespaces.some((p) => p.blocked)) throw blockedError(plan.namespaces);
       const toStdout = options.output === "table" ? (l: string) => io.out.write(`${l}\n`) : note;
@@ -116,33 +146,89 @@ No data or a query error is inconclusive: it stops the run too, and never passes
         }
       }
 
-      const results: { namespace: string; result: RunResult }[] = [];
       const holder = newHolderIdentity();
+      /** One namespace, its analysis gate included; `say` writes progress (prefixed in waves). */
+      const migrateOne = async (
+        nsPlan: NamespacePlan,
+        seen: Inventory,
+        signal: AbortSignal,
+        say: (line: string) => void,
+        out: (line: string) => void,
+      ): Promise<RunResult> => {
+        const gate =
+          analysis && query
+            ? new AnalysisGate(analysis, nsPlan.namespace, serviceTargets(seen, nsPlan), query, say)
+            : undefined;
+        if (gate) for (const line of describeChecks(gate.analysis, nsPlan.namespace, gate.checks)) say(line);
+        const result = await migrateGated(port, nsPlan, {
+          timeoutMs,
+          dryRun: flags.dryRun,
+          holder,
+          backupDir: flags.backupDir,
+          signal,
+          out,
+          progress: say,
+          toolVersion: command.parent?.version() ?? "unknown",
+          ...(flags.toStep !== undefined ? { toStep: flags.toStep } : {}),
+          ...(gate ? { analysis: gate } : {}),
+        });
+        // Dashboards, alerts and scrape targets that change now (not done by migrate itself).
+        if (result === "migrated" && nsPlan.observability)
+          for (const line of renderObservability(nsPlan.observability)) say(line);
+        return result;
+      };
+
+      if (flags.waves) {
+        const waves = wavesOf(inventory, plan, observed);
+        for (const w of waves) note(`wave ${w.wave} of ${waves.length}: ${w.namespaces.join(", ")}`);
+        const runs = await withInterruption(note, (signal) =>
+          runWaves(
+            waves,
+            { parallel: flags.parallel, signal },
+            async (wave) => {
+              note(`== wave ${wave.wave} of ${waves.length}: ${wave.namespaces.join(", ")}`);
+              // Planned afresh: earlier waves changed the cluster (bypass lists, sidecar callers).
+              const now = await readCluster(port, { note });
+              return {
+                now,
+                plans: planNamespaces(now, wave.namespaces, { ...planOptionsOf(flags), observed }),
+              };
+            },
+            async (namespace, { now, plans }) => {
+              const nsPlan = plans.namespaces.find((p) => p.namespace === namespace);
+              if (!nsPlan)
+                throw new AmbientMigrateError(`${namespace} is no longer in the cluster`, ExitCode.notFound);
+              if (nsPlan.blocked) throw blockedError([nsPlan]);
+              const prefix = (write: (l: string) => void) => (l: string) => write(`[${namespace}] ${l}`);
+              return migrateOne(nsPlan, now, signal, prefix(note), prefix(toStdout));
+            },
+          ),
+        );
+        for (const r of runs.filter((r) => r.error)) note(`error: ${r.namespace}: ${r.error?.message}`);
+        const rows = runs.map((r) => ({
+          namespace: r.namespace,
+          wave: r.wave,
+          result: r.result ?? (r.error ? "failed" : "not started"),
+          ...(r.error ? { error: r.error.message } : {}),
+        }));
+        if (options.output === "table")
+          io.out.write(
+            table(
+              ["wave", "namespace", "result"],
+              rows.map((r) => [String(r.wave), r.namespace, r.result]),
+            ),
+          );
+        else io.out.write(structured({ waves, namespaces: rows }, options.output));
+        process.exitCode = wavesExitCode(runs);
+        return;
+      }
+
+      const results: { namespace: string; result: RunResult }[] = [];
       await withInterruption(note, async (signal) => {
         for (const nsPlan of plan.namespaces) {
           note(`== ${nsPlan.namespace}`);
-          const gate =
-            analysis && query
-              ? new AnalysisGate(analysis, nsPlan.namespace, serviceTargets(inventory, nsPlan), query, note)
-              : undefined;
-          if (gate)
-            for (const line of describeChecks(gate.analysis, nsPlan.namespace, gate.checks)) note(line);
-          const result = await migrateGated(port, nsPlan, {
-            timeoutMs,
-            dryRun: flags.dryRun,
-            holder,
-            backupDir: flags.backupDir,
-            signal,
-            out: toStdout,
-            progress: note,
-            toolVersion: command.parent?.version() ?? "unknown",
-            ...(flags.toStep !== undefined ? { toStep: flags.toStep } : {}),
-            ...(gate ? { analysis: gate } : {}),
-          });
+          const result = await migrateOne(nsPlan, inventory, signal, note, toStdout);
           results.push({ namespace: nsPlan.namespace, result });
-          // Dashboards, alerts and scrape targets that change now (not done by migrate itself).
-          if (result === "migrated" && nsPlan.observability)
-            for (const line of renderObservability(nsPlan.observability)) note(line);
         }
       });
       if (options.output === "table")

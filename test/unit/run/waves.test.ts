@@ -1,58 +1,77 @@
 import { describe, expect, it } from "vitest";
-import { runWaves } from "../../../src/run/waves.js";
+import { AmbientMigrateError, ExitCode } from "../../../src/errors.js";
+import { runWaves, wavesExitCode } from "../../../src/run/waves.js";
 
 const waves = [
-  { wave: 1, namespaces: ["a", "b"], why: [] },
-  { wave: 2, namespaces: ["c"], why: [] },
-  { wave: 3, namespaces: ["d"], why: [] },
+  { wave: 1, namespaces: ["a", "b", "c"], why: [] },
+  { wave: 2, namespaces: ["d"], why: [] },
+  { wave: 3, namespaces: ["e"], why: [] },
 ];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("runWaves", () => {
-  it("runs the waves in order, each only after the previous one finished", async () => {
+  it("runs waves in order, at most `parallel` namespaces of a wave at once, preparing each wave first", async () => {
     const log: string[] = [];
-    const result = await runWaves(
+    let inFlight = 0;
+    let most = 0;
+    const runs = await runWaves(
       waves,
+      { parallel: 2, signal: new AbortController().signal },
       async (wave) => {
-        log.push(`start ${wave.wave}`);
-        await new Promise((r) => setTimeout(r, 5));
-        log.push(`end ${wave.wave}`);
-        return wave.namespaces.map((namespace) => ({ namespace, ok: true }));
+        log.push(`prepare ${wave.wave}`);
+        return wave.wave;
       },
-      (o) => !o.ok,
-      new AbortController().signal,
+      async (ns, prepared) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        log.push(`start ${ns}`);
+        await sleep(10);
+        log.push(`end ${ns}`);
+        inFlight--;
+        return `${ns}@${prepared}`;
+      },
     );
-    expect(log).toEqual(["start 1", "end 1", "start 2", "end 2", "start 3", "end 3"]);
-    expect(result.map((w) => w.outcomes.map((o) => o.namespace))).toEqual([["a", "b"], ["c"], ["d"]]);
+    expect(most).toBe(2);
+    expect(log.indexOf("prepare 2")).toBeGreaterThan(
+      Math.max(log.indexOf("end a"), log.indexOf("end b"), log.indexOf("end c")),
+    );
+    expect(log.indexOf("start d")).toBeGreaterThan(log.indexOf("prepare 2"));
+    expect(runs.map((r) => r.result)).toEqual(["a@1", "b@1", "c@1", "d@2", "e@3"]);
+    expect(wavesExitCode(runs)).toBe(0);
   });
 
-  it("stops after a wave with a failure: the later waves are not run", async () => {
-    const ran: number[] = [];
-    const result = await runWaves(
+  it("finishes the failing wave but starts no later one; the exit code is the first failure's", async () => {
+    const runs = await runWaves(
       waves,
-      async (wave) => {
-        ran.push(wave.wave);
-        return wave.namespaces.map((namespace) => ({ namespace, ok: namespace !== "c" }));
+      { parallel: 3, signal: new AbortController().signal },
+      async () => undefined,
+      async (ns) => {
+        if (ns === "b") throw new AmbientMigrateError("gate failed", ExitCode.verificationFailed);
+        return ns;
       },
-      (o) => !o.ok,
-      new AbortController().signal,
     );
-    expect(ran).toEqual([1, 2]);
-    expect(result[2]).toEqual({ wave: 3, namespaces: ["d"], outcomes: [] });
+    expect(runs.map((r) => [r.namespace, r.result ?? r.error?.exitCode ?? "skipped"])).toEqual([
+      ["a", "a"],
+      ["b", 9],
+      ["c", "c"],
+      ["d", "skipped"],
+      ["e", "skipped"],
+    ]);
+    expect(wavesExitCode(runs)).toBe(ExitCode.verificationFailed);
   });
 
-  it("starts no wave once interrupted", async () => {
+  it("starts nothing more once interrupted", async () => {
     const controller = new AbortController();
-    const ran: number[] = [];
-    await runWaves(
+    const runs = await runWaves(
       waves,
-      async (wave) => {
-        ran.push(wave.wave);
+      { parallel: 1, signal: controller.signal },
+      async () => undefined,
+      async (ns) => {
         controller.abort();
-        return [];
+        return ns;
       },
-      () => false,
-      controller.signal,
     );
-    expect(ran).toEqual([1]);
+    expect(runs.filter((r) => !r.skipped).map((r) => r.namespace)).toEqual(["a"]);
+    expect(wavesExitCode(runs)).toBe(ExitCode.interrupted);
   });
 });
