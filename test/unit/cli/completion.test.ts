@@ -43,7 +43,8 @@ describe.each(["bash", "zsh"] as const)("completion %s", (shell) => {
     const file = await script(shell);
     expect(complete(shell, file, ["ambient-migrate", "mi"])).toEqual(["migrate"]);
     expect(complete(shell, file, ["ambient-migrate", "r"]).sort()).toEqual(["report", "rollback"]);
-    expect(complete(shell, file, ["ambient-migrate", "migrate", "--pa"])).toEqual([
+    expect(complete(shell, file, ["ambient-migrate", "migrate", "--pa"]).sort()).toEqual([
+      "--parallel",
       "--patch-forced-injection",
     ]);
     // A flag of another command is not offered.
