@@ -24,26 +24,34 @@ export interface ObservedEdge {
 
 export class CallGraph {
   private readonly edges = new Map<string, CallEdge>();
+  private readonly into = new Map<string, CallEdge[]>();
+  private readonly outOf = new Map<string, CallEdge[]>();
 
   add(from: string, to: string, evidence: string): void {
     if (!from || !to || from === to) return;
     const key = `${from}\0${to}`;
     const edge = this.edges.get(key);
-    if (!edge) this.edges.set(key, { from, to, evidence: [evidence] });
-    else if (!edge.evidence.includes(evidence)) edge.evidence.push(evidence);
+    if (edge) {
+      if (!edge.evidence.includes(evidence)) edge.evidence.push(evidence);
+      return;
+    }
+    const fresh = { from, to, evidence: [evidence] };
+    this.edges.set(key, fresh);
+    this.into.set(to, [...(this.into.get(to) ?? []), fresh]);
+    this.outOf.set(from, [...(this.outOf.get(from) ?? []), fresh]);
   }
 
   all(): CallEdge[] {
     return [...this.edges.values()].sort((a, b) => byCodePoint(a.from, b.from) || byCodePoint(a.to, b.to));
   }
 
-  /** Edges into `namespace`: who calls it. */
+  /** Edges into `namespace`: who calls it (indexed: checks ask once per namespace). */
   callersOf(namespace: string): CallEdge[] {
-    return this.all().filter((e) => e.to === namespace);
+    return [...(this.into.get(namespace) ?? [])].sort((a, b) => byCodePoint(a.from, b.from));
   }
 
   calleesOf(namespace: string): CallEdge[] {
-    return this.all().filter((e) => e.from === namespace);
+    return [...(this.outOf.get(namespace) ?? [])].sort((a, b) => byCodePoint(a.to, b.to));
   }
 }
 

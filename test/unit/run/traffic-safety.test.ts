@@ -90,11 +90,11 @@ describe("traffic safety changes, made and undone", () => {
     expect(get(sim, "NetworkPolicy", NS, "web-8080-ambient-hbone")).toBeUndefined();
     expect(get(sim, "NetworkPolicy", NS, "web-8080")).toBeDefined();
     expect(exempt(sim)).toEqual(bypassElsewhere.spec.rules[0].from[0].source.notPrincipals);
-  });
+  }, 30_000);
 
   it("keeps the exemptions without --bypass-deny", async () => {
     const sim = new SimCluster({ "istio-injection": "enabled" }, [l7Policy, bypassElsewhere]);
     expect(await migrate(sim)).toBe("migrated");
     expect(exempt(sim)).toEqual(bypassElsewhere.spec.rules[0].from[0].source.notPrincipals);
-  });
+  }, 30_000);
 });

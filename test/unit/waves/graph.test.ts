@@ -189,5 +189,5 @@ describe("waves", () => {
     const waves = planWaves(g, names);
     expect(waves).toHaveLength(names.length);
     expect(waves.at(-1)?.namespaces).toEqual([names.at(-1)]);
-  });
+  }, 30_000);
 });
