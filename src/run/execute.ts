@@ -23,6 +23,7 @@ import { describeGate, type Gate, type GateContext, gateVerify, observeGate } fr
 import { refOf } from "../inventory/identity.js";
 import type { NamespacePlan } from "../plan/model.js";
 import type { StepNumber } from "../plan/steps.js";
+import type { DistributiveOmit, EventSink, RunEvent } from "./events.js";
 import { Guard, JournalTampered } from "./guard.js";
 import {
   type Journal,
@@ -58,6 +59,8 @@ export interface RunOptions {
   out: (line: string) => void;
   /** Progress: waits, skips, resumes. */
   progress: (line: string) => void;
+  /** The same progress as structured events (`-o json` streams them as NDJSON). */
+  events?: EventSink;
   toolVersion: string;
   /** How often istiod and the controllers are asked while a gate waits. */
   faultProbeIntervalMs?: number;
@@ -114,6 +117,20 @@ class Run {
     const written = await writeJournal(this.port, this.journal, this.now());
     this.journalVersion = written.metadata.resourceVersion;
     saveJournalCopy(this.options.backupDir, this.journal);
+    this.emit({
+      event: "journal",
+      phase: "written",
+      status: this.journal.status,
+      step: this.journal.currentStep,
+    });
+  }
+
+  private emit(event: DistributiveOmit<RunEvent, "time" | "namespace">): void {
+    this.options.events?.({
+      time: this.now().toISOString(),
+      namespace: this.namespace,
+      ...event,
+    } as RunEvent);
   }
 
   /**
@@ -181,15 +198,24 @@ class Run {
       this.journal.status = "running";
       await this.save();
       this.options.progress(`step ${step.step}: ${step.title}`);
-      for (const [index, change] of step.changes.entries()) await this.change(step, index, change);
-      for (const gate of step.gates) await this.gate(step, gate, true);
-      if (analysis && this.journal.analysis && analysis.gates(step.step)) {
-        this.checkSignal();
-        // Journalled whether it passes or not.
-        await analysis.gate(step.step, this.journal.analysis, this.options.signal).finally(() => this.save());
+      this.emit({ event: "step", phase: "started", step: step.step, title: step.title });
+      try {
+        for (const [index, change] of step.changes.entries()) await this.change(step, index, change);
+        for (const gate of step.gates) await this.gate(step, gate, true);
+        if (analysis && this.journal.analysis && analysis.gates(step.step)) {
+          this.checkSignal();
+          // Journalled whether it passes or not.
+          await analysis
+            .gate(step.step, this.journal.analysis, this.options.signal)
+            .finally(() => this.save());
+        }
+      } catch (err) {
+        this.emit({ event: "step", phase: "failed", step: step.step, title: step.title });
+        throw err;
       }
       completed.push(step.step);
       await this.save();
+      this.emit({ event: "step", phase: "passed", step: step.step, title: step.title });
     }
     this.journal.status = "done";
     await this.save();
@@ -199,8 +225,25 @@ class Run {
   private async gate(step: StoredStep, planned: Gate, record: boolean): Promise<void> {
     const gate = this.resolved(planned);
     this.checkSignal();
-    this.options.progress(`  gate: ${describeGate(gate)}`);
-    const outcome = await observeWithFaults(gate, this.gates, () => observeGate(gate, this.gates));
+    const description = describeGate(gate);
+    this.options.progress(`  gate: ${description}`);
+    const started = Date.now();
+    const about = { event: "gate", step: step.step, gate: gate.type, description } as const;
+    this.emit({ ...about, phase: "started" });
+    const ctx: GateContext = {
+      ...this.gates,
+      progress: (line) => {
+        this.gates.progress(line);
+        this.emit({ ...about, phase: "waiting", detail: line.trim(), elapsedMs: Date.now() - started });
+      },
+    };
+    const outcome = await observeWithFaults(gate, ctx, () => observeGate(gate, ctx));
+    this.emit({
+      ...about,
+      phase: outcome.passed ? "passed" : "failed",
+      detail: outcome.detail,
+      elapsedMs: Date.now() - started,
+    });
     this.checkSignal();
     if (!outcome.passed) {
       throw new AmbientMigrateError(
@@ -264,6 +307,17 @@ class Run {
     entry.doneTime = this.now().toISOString();
     if (skipped) entry.skipped = skipped;
     await this.save();
+    const command = changeCommands(change)[0]?.split("\n")[0];
+    this.emit({
+      event: "change",
+      phase: skipped ? "skipped" : "applied",
+      step: step.step,
+      id,
+      type: change.type,
+      target: entry.target,
+      ...(command ? { command } : {}),
+      ...(skipped ? { reason: skipped } : {}),
+    });
     for (const gate of handler.gatesAfter?.(change) ?? []) await this.gate(step, gate, true);
   }
 }
@@ -300,6 +354,30 @@ async function serverDryRun(port: ClusterPort, plan: NamespacePlan, options: Run
  * the namespace takes precedence (its stored plan, and what it already did).
  */
 export async function migrateNamespace(
+  port: ClusterPort,
+  plan: NamespacePlan,
+  options: RunOptions,
+): Promise<RunResult> {
+  const ns = plan.namespace;
+  const now = () => (options.now?.() ?? new Date()).toISOString();
+  options.events?.({ event: "namespace", phase: "started", namespace: ns, time: now() });
+  try {
+    const result = await migrateNamespaceRun(port, plan, options);
+    options.events?.({ event: "namespace", phase: "passed", namespace: ns, time: now(), result });
+    return result;
+  } catch (err) {
+    options.events?.({
+      event: "namespace",
+      phase: "failed",
+      namespace: ns,
+      time: now(),
+      error: (err as Error).message,
+    });
+    throw err;
+  }
+}
+
+async function migrateNamespaceRun(
   port: ClusterPort,
   plan: NamespacePlan,
   options: RunOptions,
@@ -381,8 +459,20 @@ export async function migrateNamespace(
       const wasInterrupted = options.signal.aborted;
       journal.status = wasInterrupted ? "interrupted" : "failed";
       journal.failure = wasInterrupted ? "interrupted by a signal" : (err as Error).message;
-      await writeJournal(port, journal).catch(() => undefined);
+      const written = await writeJournal(port, journal).then(
+        () => true,
+        () => false,
+      );
       saveJournalCopy(options.backupDir, journal);
+      if (written)
+        options.events?.({
+          event: "journal",
+          phase: "written",
+          namespace: ns,
+          time: (options.now?.() ?? new Date()).toISOString(),
+          status: journal.status,
+          step: journal.currentStep,
+        });
       if (wasInterrupted && !(err instanceof AmbientMigrateError && err.exitCode === ExitCode.interrupted))
         throw interrupted(ns, journal.currentStep);
       if (lost.signal.aborted && !wasInterrupted) throw lost.signal.reason;

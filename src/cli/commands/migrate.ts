@@ -13,6 +13,7 @@ import { planNamespaces } from "../../plan/build.js";
 import type { NamespacePlan } from "../../plan/model.js";
 import { renderObservability } from "../../plan/render-text.js";
 import { isStepNumber, LAST_STEP, STEPS, type StepNumber, stepNumber } from "../../plan/steps.js";
+import { eventLine, type RunEvent } from "../../run/events.js";
 import { blockedError, type DryRun, type RunResult } from "../../run/execute.js";
 import { migrateGated } from "../../run/gated.js";
 import { newHolderIdentity } from "../../run/lock.js";
@@ -98,7 +99,12 @@ Prometheus after each gated step: a failure stops with exit 9 (onFailure: pause;
 resumes and runs it again) or rolls the namespace back and runs the analysis again (rollback).
 No data or a query error is inconclusive: it stops the run too, and never passes (docs/analysis.md).
   ambient-migrate migrate shop --slo default --prometheus http://127.0.0.1:9090 --on-failure rollback
-  ambient-migrate plan -n shop --slo default        # every default query, per Service`,
+  ambient-migrate plan -n shop --slo default        # every default query, per Service
+
+Output: -o table prints each change's kubectl equivalent and a result per namespace; -o json streams
+one JSON event per line (NDJSON) as the run goes: namespace, step and gate started / waiting /
+passed / failed, change applied or skipped, journal written (schema: docs/events.schema.json);
+-o yaml prints the results at the end. Progress goes to stderr.`,
     )
     .action(async (args: string[], flags: MigrateFlags, command: Command) => {
       const options = globalOptions(command, { namespaceArgs: args });
@@ -168,6 +174,8 @@ No data or a query error is inconclusive: it stops the run too, and never passes
           signal,
           out,
           progress: say,
+          // -o json: NDJSON events on stdout as they happen (docs/events.schema.json).
+          ...(options.output === "json" ? { events: (e: RunEvent) => io.out.write(eventLine(e)) } : {}),
           toolVersion: command.parent?.version() ?? "unknown",
           ...(flags.toStep !== undefined ? { toStep: flags.toStep } : {}),
           ...(gate ? { analysis: gate } : {}),
@@ -238,6 +246,6 @@ No data or a query error is inconclusive: it stops the run too, and never passes
             results.map((r) => [r.namespace, r.result]),
           ),
         );
-      else io.out.write(structured({ namespaces: results }, options.output));
+      else if (options.output === "yaml") io.out.write(structured({ namespaces: results }, "yaml"));
     });
 }

@@ -1,0 +1,48 @@
+// Structured progress of a run, for machines: `migrate -o json` writes one JSON object per line
+// (NDJSON) as things happen, for CI logs and controllers. docs/events.schema.json is the
+// contract (a test validates what a real run emits against it).
+
+export type Phase = "started" | "waiting" | "passed" | "failed";
+
+interface Base {
+  /** ISO 8601 time of the event. */
+  time: string;
+  namespace: string;
+}
+
+export type RunEvent =
+  | (Base & { event: "namespace"; phase: "started" | "passed" | "failed"; result?: string; error?: string })
+  | (Base & { event: "step"; phase: "started" | "passed" | "failed"; step: number; title: string })
+  | (Base & {
+      event: "gate";
+      phase: Phase;
+      step: number;
+      gate: string;
+      description: string;
+      detail?: string;
+      /** Since the gate started (waiting, passed, failed). */
+      elapsedMs?: number;
+    })
+  | (Base & {
+      event: "change";
+      phase: "applied" | "skipped";
+      step: number;
+      /** "<step>.<index>", as in the journal. */
+      id: string;
+      type: string;
+      target: string;
+      /** The first line of its kubectl equivalent. */
+      command?: string;
+      reason?: string;
+    })
+  | (Base & { event: "journal"; phase: "written"; status: string; step: number });
+
+export type EventSink = (event: RunEvent) => void;
+
+/** Omit over each member of a union (the built-in Omit merges them). */
+export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** One line of NDJSON. */
+export function eventLine(event: RunEvent): string {
+  return `${JSON.stringify(event)}\n`;
+}

@@ -1,0 +1,89 @@
+// migrate's NDJSON events, from real runs of the executor on the fake cluster, validated against
+// the published schema (docs/events.schema.json) with Ajv.
+
+import { readFileSync } from "node:fs";
+import { Ajv } from "ajv";
+import { describe, expect, it } from "vitest";
+import { eventLine, type RunEvent } from "../../../src/run/events.js";
+import { failure, migrate } from "./helpers.js";
+import { SimCluster } from "./sim.js";
+
+const schema = JSON.parse(readFileSync(new URL("../../../docs/events.schema.json", import.meta.url), "utf8"));
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validate = ajv.compile(schema);
+const REV = { "istio.io/rev": "1-27" };
+
+/** The events as a consumer reads them: NDJSON lines parsed back, each checked against the schema. */
+function parsed(events: RunEvent[]): RunEvent[] {
+  const text = events.map(eventLine).join("");
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((line) => {
+      const event = JSON.parse(line) as RunEvent;
+      if (!validate(event)) throw new Error(`${line}\n${ajv.errorsText(validate.errors)}`);
+      return event;
+    });
+}
+
+const key = (e: RunEvent) =>
+  e.event === "step" || e.event === "gate" ? `${e.event} ${e.step} ${e.phase}` : `${e.event} ${e.phase}`;
+
+describe("migrate events", () => {
+  it("a full run: every step and gate started and passed, changes applied, journal written", async () => {
+    const events: RunEvent[] = [];
+    expect(await migrate(new SimCluster(REV), { events: (e) => events.push(e) })).toBe("migrated");
+    const lines = parsed(events);
+    expect(lines[0]).toMatchObject({ event: "namespace", phase: "started", namespace: "shop" });
+    expect(lines.at(-1)).toMatchObject({ event: "namespace", phase: "passed", result: "migrated" });
+    for (const step of [1, 2, 3, 4, 5, 6]) {
+      const started = lines.findIndex((e) => key(e) === `step ${step} started`);
+      const passed = lines.findIndex((e) => key(e) === `step ${step} passed`);
+      expect(started).toBeGreaterThanOrEqual(0);
+      expect(passed).toBeGreaterThan(started);
+    }
+    const gates = lines.filter((e) => e.event === "gate" && e.phase === "passed");
+    expect(gates.map((g) => (g.event === "gate" ? g.gate : ""))).toEqual(
+      expect.arrayContaining(["ztunnel-workloads", "injection-disabled", "rollouts-complete", "no-sidecars"]),
+    );
+    expect(lines.filter((e) => e.event === "gate" && e.phase === "started")).toHaveLength(
+      lines.filter((e) => e.event === "gate" && e.phase === "passed").length,
+    );
+    const applied = lines.filter((e) => e.event === "change" && e.phase === "applied");
+    expect(applied.map((c) => (c.event === "change" ? c.command : ""))).toContain(
+      "kubectl label namespace shop istio.io/rev-",
+    );
+    expect(lines.some((e) => e.event === "journal" && e.status === "done")).toBe(true);
+  });
+
+  it("a gate that does not pass: gate failed with what it saw last, step and namespace failed", async () => {
+    const sim = new SimCluster(REV);
+    sim.ztunnelBroken = true;
+    const events: RunEvent[] = [];
+    await failure(migrate(sim, { events: (e) => events.push(e) }));
+    const lines = parsed(events);
+    const failed = lines.find((e) => e.event === "gate" && e.phase === "failed");
+    expect(failed).toMatchObject({ step: 2, gate: "ztunnel-workloads" });
+    expect(lines.some((e) => e.event === "gate" && e.phase === "waiting")).toBe(true);
+    expect(lines.map(key)).toEqual(expect.arrayContaining(["step 2 failed", "namespace failed"]));
+    expect(lines.at(-1)).toMatchObject({ event: "namespace", phase: "failed" });
+    expect(lines.some((e) => e.event === "journal" && e.status === "failed")).toBe(true);
+  });
+
+  it("the schema rejects what is not an event", () => {
+    expect(validate({ time: "2026-01-01T00:00:00Z", namespace: "a", event: "step", phase: "started" })).toBe(
+      false,
+    );
+    expect(
+      validate({
+        time: "x",
+        namespace: "a",
+        event: "gate",
+        phase: "done",
+        step: 1,
+        gate: "g",
+        description: "",
+      }),
+    ).toBe(false);
+  });
+});
