@@ -2,6 +2,8 @@
 // checked. `checks` are the metrics expanded for one namespace (one per Service where the query
 // names {{service}}), which is what is judged and journalled.
 
+import { stepNumber } from "../plan/steps.js";
+
 export type OnFailure = "pause" | "rollback";
 
 /** Where Prometheus is and how to talk to it (names as in Prometheus's own http_config). */
@@ -76,7 +78,10 @@ export interface ServiceTarget {
   waypoint: boolean;
 }
 
-export const DEFAULT_GATED_STEPS = [1, 2, 4, 5];
+/** After the steps that change traffic: the waypoint, ambient, the restarts, the deletions. */
+export const DEFAULT_GATED_STEPS: number[] = (
+  ["activate-waypoint", "enable-ambient", "restart", "remove-sidecar-config"] as const
+).map(stepNumber);
 export const DEFAULT_MEASUREMENT = { intervalMs: 30_000, count: 3, initialDelayMs: 0 };
 export const DEFAULT_SLO: DefaultSloSettings = {
   rateWindow: "1m",

@@ -14,8 +14,8 @@ export const STEPS = [
 
 export type StepId = (typeof STEPS)[number]["id"];
 
-/** A step's number as people see it: 1 for the first. */
-export type StepNumber = 1 | 2 | 3 | 4 | 5 | 6;
+/** A step's number as people see it: 1 for the first (1 | 2 | ... | STEPS.length). */
+export type StepNumber = Exclude<Partial<typeof STEPS>["length"], 0>;
 
 export const LAST_STEP = STEPS.length as StepNumber;
 
