@@ -67,8 +67,3 @@ export function sortFindings(findings: Finding[]): Finding[] {
       byCodePoint(a.name, b.name),
   );
 }
-
-/** The findings that concern a namespace: its own and the mesh-wide ones. */
-export function findingsFor(assessment: Assessment, namespace: string): Finding[] {
-  return assessment.findings.filter((f) => f.namespace === namespace || f.scope === "mesh");
-}

@@ -95,7 +95,3 @@ export interface Finding {
 }
 
 export const SEVERITY_ORDER: Record<Severity, number> = { blocker: 0, warning: 1, info: 2 };
-
-export function severityOf(code: FindingCode): Severity {
-  return FINDING_CODES[code].severity;
-}

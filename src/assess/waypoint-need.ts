@@ -2,11 +2,19 @@
 // One function, read by the checks (to warn about identity-keyed L4 policies) and, through the
 // assessment, by the plan (to create and label the waypoint in step 1).
 
-import { K } from "../inventory/kinds.js";
+import { K, type KnownKindKey } from "../inventory/kinds.js";
+import type { KubeObject } from "../inventory/model.js";
 import { attachmentOf } from "../mesh/authorization.js";
-import type { NamespaceContext } from "./context.js";
+import type { MeshBinding } from "./routing.js";
 
-export function waypointReasons(ctx: NamespaceContext): string[] {
+/** What the reasons are read from: one namespace's objects (a NamespaceContext). */
+export interface WaypointNeedSource {
+  authorizationPolicies(): readonly { object: KubeObject; policy: { needsWaypoint: boolean } }[];
+  virtualServices(): readonly { object: KubeObject; binding: MeshBinding }[];
+  list(kind: KnownKindKey): KubeObject[];
+}
+
+export function waypointReasons(ctx: WaypointNeedSource): string[] {
   const reasons: string[] = [];
   for (const { object, policy } of ctx.authorizationPolicies()) {
     if (policy.needsWaypoint)

@@ -1,7 +1,7 @@
 // Recognising a sidecar in a pod or pod template. A sidecar is `istio-proxy` in
 // spec.containers, or in spec.initContainers with restartPolicy Always (native sidecars).
 
-import { A, HBONE_ENV, L, SIDECAR_CONTAINER, SIDECAR_INIT_CONTAINERS } from "./labels.js";
+import { A, HBONE_ENV, SIDECAR_CONTAINER, SIDECAR_INIT_CONTAINERS } from "./labels.js";
 
 interface Container {
   name?: string;
@@ -40,15 +40,4 @@ export function sidecarFacts(
   const hasSidecar = proxy !== undefined || (annotations[A.sidecarStatus] !== undefined && hasInitHelpers);
   const hbone = proxy?.env?.some((e) => e.name === HBONE_ENV && e.value === "true") ?? false;
   return { hasSidecar, native: inMain === undefined && inInit !== undefined, hboneCapable: hbone };
-}
-
-/** The pod-level marker the injector leaves on HBONE-capable sidecar pods. */
-export function hasTunnelLabel(labels: Record<string, string>): boolean {
-  return labels[L.tunnel] === "http";
-}
-
-/** Containers a person counts in `kubectl get pods` READY (2/2 with a sidecar). */
-export function readyContainerCount(spec: PodSpecLike | undefined): number {
-  const natives = (spec?.initContainers ?? []).filter((c) => c.restartPolicy === "Always").length;
-  return (spec?.containers ?? []).length + natives;
 }

@@ -23,12 +23,6 @@ export function stepNumber(id: StepId): StepNumber {
   return (STEPS.findIndex((s) => s.id === id) + 1) as StepNumber;
 }
 
-export function stepId(step: number): StepId {
-  const found = STEPS[step - 1];
-  if (!found) throw new Error(`no step ${step}: steps are 1..${STEPS.length}`);
-  return found.id;
-}
-
 export function stepTitle(id: StepId): string {
   return STEPS[stepNumber(id) - 1]?.title ?? id;
 }

@@ -87,15 +87,6 @@ export function translate(
   return { objects: orderForApply(dedupe(objects, report)), afterRestart, replaces, report };
 }
 
-/** What the plan applies before step 1 for one namespace, and the sources step 5 deletes. */
-export function translateNamespace(
-  inventory: Inventory,
-  namespace: string,
-  options: TranslateOptions = {},
-): Translation {
-  return translate(inventory, [namespace], options);
-}
-
 function sorted(objects: KubeObject[]): KubeObject[] {
   return [...objects].sort((a, b) =>
     a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0,
