@@ -23,6 +23,8 @@ export interface AnalysisRecord {
   source: string;
   onFailure: Analysis["onFailure"];
   steps: number[];
+  /** The Services judged, as the run that took the baseline saw them (a resumed run keeps them). */
+  services: ServiceTarget[];
   baselines: Baselines;
   baselineTime: string;
   results: {
@@ -80,7 +82,7 @@ export function prometheusQuery(analysis: Analysis): Query {
 }
 
 export class AnalysisGate {
-  readonly checks: Check[];
+  checks: Check[];
 
   constructor(
     readonly analysis: Analysis,
@@ -90,8 +92,11 @@ export class AnalysisGate {
     private readonly progress: (line: string) => void,
     private readonly clock: Clock = realClock,
   ) {
+    this.services = [...services];
     this.checks = checksFor(analysis, namespace, services);
   }
+
+  private services: ServiceTarget[];
 
   gates(step: number): boolean {
     return this.analysis.steps.includes(step);
@@ -99,7 +104,14 @@ export class AnalysisGate {
 
   /** Before step 1: the baselines (kept from an earlier record of the same run). */
   async baseline(earlier: AnalysisRecord | undefined): Promise<AnalysisRecord> {
-    if (earlier) return earlier;
+    if (earlier) {
+      // Resumed: the Services of the first run (step 1 may have added subset Services since).
+      if (earlier.services) {
+        this.services = earlier.services;
+        this.checks = checksFor(this.analysis, this.namespace, earlier.services);
+      }
+      return earlier;
+    }
     const wanted = this.checks.filter((c) => c.baseline);
     const { baselines, problems } = await captureBaselines(wanted, this.query);
     for (const [key, value] of Object.entries(baselines))
@@ -114,6 +126,7 @@ export class AnalysisGate {
       source: this.analysis.source,
       onFailure: this.analysis.onFailure,
       steps: this.analysis.steps,
+      services: this.services,
       baselines,
       baselineTime: this.clock.now().toISOString(),
       results: [],

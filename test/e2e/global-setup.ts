@@ -20,6 +20,8 @@ export async function setup(project: TestProject): Promise<void> {
     project.provide("kubeconfig", external);
     project.provide("binDir", "");
     project.provide("testbed", false);
+    project.provide("prometheusUrl", process.env.AMBIENT_E2E_PROMETHEUS ?? "");
+    project.provide("trafficUrl", "");
     return;
   }
   const wasUp = existsSync(join(state, "up"));
@@ -30,6 +32,11 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide("kubeconfig", join(state, "kubeconfig"));
   project.provide("binDir", join(readFileSync(join(state, "cache"), "utf8").trim(), "bin"));
   project.provide("testbed", true);
+  // The telemetry add-ons (Prometheus and the traffic stand-in), as up.sh wrote their addresses.
+  const url = (name: string) =>
+    existsSync(join(state, name)) ? readFileSync(join(state, name), "utf8").trim() : "";
+  project.provide("prometheusUrl", url("prometheus-url"));
+  project.provide("trafficUrl", url("traffic-url"));
 }
 
 export async function teardown(): Promise<void> {
@@ -48,5 +55,9 @@ declare module "vitest" {
     kubeconfig: string;
     binDir: string;
     testbed: boolean;
+    /** Prometheus scraping the traffic stand-in (testbed), or AMBIENT_E2E_PROMETHEUS. */
+    prometheusUrl: string;
+    /** The traffic stand-in's /faults control endpoint (testbed only). */
+    trafficUrl: string;
   }
 }

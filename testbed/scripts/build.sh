@@ -14,7 +14,7 @@ cache_root="${AMBIENT_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ambient-mig
 key="$(grep -v '^PROMETHEUS_OPERATOR_VERSION=' versions.env | cat - go.mod go.sum | sha256sum | cut -c1-16)"
 out="$cache_root/$key"
 bin="$out/bin"
-components=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok pilot-discovery istioctl testbed-cni testbed-ztunnel)
+components=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok pilot-discovery istioctl testbed-cni testbed-ztunnel testbed-traffic)
 export GOFLAGS="${GOFLAGS:-} -mod=mod"
 export CGO_ENABLED=0
 

@@ -24,7 +24,7 @@ for name in "${PROCESSES[@]}"; do
   rm -f "$pidfile"
 done
 rm -f "$STATE/up"
-rm -rf "$STATE/etcd"
+rm -rf "$STATE/etcd" "$STATE/prometheus-data" "$STATE/prometheus-url" "$STATE/traffic-url"
 busy=()
 for port in "${ALL_PORTS[@]}"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then busy+=("$port"); fi
@@ -34,7 +34,7 @@ if (( ${#busy[@]} > 0 )); then
   exit 1
 fi
 # No process of the testbed may survive, whoever started it (they all name a file in $STATE).
-left="$(pgrep -af -- "$STATE/" | grep -E '^[0-9]+ (etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|pilot-discovery|testbed-cni|testbed-ztunnel) ' || true)"
+left="$(pgrep -af -- "$STATE/" | grep -E '^[0-9]+ (etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|pilot-discovery|testbed-cni|testbed-ztunnel|\S*testbed-traffic|prometheus) ' || true)"
 if [[ -n "$left" ]]; then
   log "error: testbed processes still running after down:"
   echo "$left" >&2

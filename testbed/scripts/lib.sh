@@ -13,10 +13,13 @@ ISTIOD_SECURE_GRPC_PORT="${TESTBED_ISTIOD_SECURE_GRPC_PORT:-15012}"
 ISTIOD_WEBHOOK_PORT="${TESTBED_ISTIOD_WEBHOOK_PORT:-15017}"
 ISTIOD_MONITORING_PORT="${TESTBED_ISTIOD_MONITORING_PORT:-15014}"
 ZTUNNEL_ADMIN_PORT="${TESTBED_ZTUNNEL_ADMIN_PORT:-25000}"
+PROMETHEUS_PORT="${TESTBED_PROMETHEUS_PORT:-29090}"
+TRAFFIC_PORT="${TESTBED_TRAFFIC_PORT:-29100}"
 ALL_PORTS=("$ETCD_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KWOK_PORT" "$ISTIOD_HTTP_PORT" "$ISTIOD_GRPC_PORT"
-  "$ISTIOD_SECURE_GRPC_PORT" "$ISTIOD_WEBHOOK_PORT" "$ISTIOD_MONITORING_PORT" "$ZTUNNEL_ADMIN_PORT")
+  "$ISTIOD_SECURE_GRPC_PORT" "$ISTIOD_WEBHOOK_PORT" "$ISTIOD_MONITORING_PORT" "$ZTUNNEL_ADMIN_PORT"
+  "$PROMETHEUS_PORT" "$TRAFFIC_PORT")
 KUBECONFIG_FILE="$STATE/kubeconfig"
-PROCESSES=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok istiod testbed-cni testbed-ztunnel)
+PROCESSES=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok istiod testbed-cni testbed-ztunnel testbed-traffic prometheus)
 
 known_component() { local n; for n in "${PROCESSES[@]}"; do [[ "$n" == "$1" ]] && return 0; done; return 1; }
 
@@ -57,4 +60,27 @@ wait_until() {
     (( $(date +%s) < deadline )) || { [[ -n "$proc" ]] && tail -n 30 "$STATE/logs/$proc.log" >&2; die "timed out waiting for $what"; }
     sleep 0.5
   done
+}
+
+# The telemetry add-ons: the traffic stand-in and Debian's Prometheus scraping it every second
+# (short, so that analyses in e2e tests see a change within seconds). Writes $STATE/prometheus-url
+# and $STATE/traffic-url for the tests.
+start_telemetry() {
+  local bin="$1"
+  command -v prometheus >/dev/null || die "prometheus is not installed (Debian: apt-get install prometheus)"
+  alive testbed-traffic || start testbed-traffic "$bin/testbed-traffic" --kubeconfig "$KUBECONFIG_FILE" --listen "127.0.0.1:$TRAFFIC_PORT"
+  cat > "$STATE/prometheus.yml" <<YAML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+- job_name: testbed-traffic
+  honor_labels: true
+  static_configs: [{targets: ["127.0.0.1:$TRAFFIC_PORT"]}]
+YAML
+  mkdir -p "$STATE/prometheus-data"
+  alive prometheus || start prometheus prometheus --config.file "$STATE/prometheus.yml" --storage.tsdb.path "$STATE/prometheus-data" \
+    --storage.tsdb.retention.time 6h --web.listen-address "127.0.0.1:$PROMETHEUS_PORT"
+  wait_until "traffic stand-in" 30 testbed-traffic curl -fsS "http://127.0.0.1:$TRAFFIC_PORT/healthz"
+  wait_until "prometheus /-/ready" 60 prometheus curl -fsS "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
+  echo "http://127.0.0.1:$PROMETHEUS_PORT" > "$STATE/prometheus-url"
+  echo "http://127.0.0.1:$TRAFFIC_PORT" > "$STATE/traffic-url"
 }

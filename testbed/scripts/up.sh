@@ -239,6 +239,10 @@ start testbed-ztunnel testbed-ztunnel --kubeconfig "$KUBECONFIG_FILE" \
 wait_until "ztunnel admin stand-in" 60 testbed-ztunnel curl -fsS -o /dev/null "http://127.0.0.1:$ZTUNNEL_ADMIN_PORT/config_dump"
 fi
 
+if need testbed-traffic || need prometheus; then
+log "starting the traffic stand-in and Prometheus"
+start_telemetry "$BIN"
+fi
 # What a whole testbed must show before anyone relies on it (skipped when only some components start).
 if (( ${#only[@]} == 0 )); then
 log "waiting for ztunnel and istio-cni DaemonSets"

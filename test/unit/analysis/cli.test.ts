@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { EXAMPLE, runCli } from "../assess/helpers.js";
 
-describe("plan --slo default", () => {
+// The CLI runs as a process; the machine may be loaded.
+describe("plan --slo default", { timeout: 60_000 }, () => {
   it("shows every default query per Service, and which telemetry a Service without a waypoint keeps", async () => {
     const { code, stdout } = await runCli(["plan", "-f", EXAMPLE, "-n", "orders", "--slo", "default"]);
     expect(code).toBe(0);

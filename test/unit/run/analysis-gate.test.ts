@@ -29,7 +29,12 @@ function prometheus(spikeAt: Set<number>, noData = false): Query & { asked: stri
   return Object.assign(q, { asked });
 }
 
-function gate(sim: SimCluster, query: Query, onFailure: OnFailure = "pause") {
+const SERVICES = [
+  { name: "db", waypoint: false },
+  { name: "web", waypoint: false },
+];
+
+function gate(_sim: SimCluster, query: Query, onFailure: OnFailure = "pause", services = SERVICES) {
   const analysis = analysisFrom(
     {
       apiVersion: "ambient-migrate.io/v1alpha1",
@@ -53,17 +58,7 @@ function gate(sim: SimCluster, query: Query, onFailure: OnFailure = "pause") {
     },
     "test.yaml",
   );
-  return new AnalysisGate(
-    analysis,
-    NS,
-    [
-      { name: "db", waypoint: false },
-      { name: "web", waypoint: false },
-    ],
-    query,
-    () => undefined,
-    instant,
-  );
+  return new AnalysisGate(analysis, NS, services, query, () => undefined, instant);
 }
 
 describe("migrate with an analysis", () => {
@@ -101,12 +96,11 @@ describe("migrate with an analysis", () => {
     );
 
     spike.clear();
-    const resumed = await migrateGated(
-      sim,
-      await planFor(sim),
-      options({ analysis: gate(sim, prometheus(spike)) }),
-    );
+    // The resumed run sees a Service step 1 added (a translated subset): it judges the first run's Services.
+    const later = gate(sim, prometheus(spike), "pause", [...SERVICES, { name: "web-v1", waypoint: false }]);
+    const resumed = await migrateGated(sim, await planFor(sim), options({ analysis: later }));
     expect(resumed).toBe("migrated");
+    expect(later.checks.map((c) => c.key)).not.toContain("errors/web-v1");
     journal = await readJournal(sim, NS);
     expect(journal?.status).toBe("done");
     // The baseline of the first run is kept.
