@@ -25,7 +25,7 @@ import {
 const backupDir = mkdtempSync(join(tmpdir(), "am-e2e-traffic-"));
 const migrate = (namespaces: string[], ...extra: string[]) =>
   cli(["migrate", ...namespaces, "--yes", "--timeout", "2m", "--backup-dir", backupDir, ...extra]);
-const rollback = (ns: string) => cli(["rollback", ns, "--yes", "--timeout", "2m"]);
+const rollback = (ns: string) => cli(["rollback", ns, "--yes", "--timeout", "2m", "--backup-dir", backupDir]);
 
 async function journal(ns: string): Promise<Journal> {
   const cm = await kubectlJson<KubeObject>(["-n", ns, "get", "configmap", "ambient-migrate-journal"]);

@@ -60,7 +60,7 @@ describe("request retries", () => {
     const { transport, port: p } = port(
       () => json(500, statusBody(500, "InternalError", "etcdserver: request timed out")),
       [],
-      { initialMs: 5, maxMs: 5, budgetMs: 400 },
+      { initialMs: 5, maxMs: 5, budgetMs: 1_500 },
     );
     const error = await p.list(kindInfo(K.Pod), "shop").catch((e) => e);
     expect(error.exitCode).toBe(ExitCode.clusterUnreachable);
