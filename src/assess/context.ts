@@ -3,6 +3,7 @@
 // derived facts (workloads, policy classes, waypoint need) that several checks share. Checks
 // only ever read `inNamespace(kind, ns)`, so assessing N namespaces costs O(objects).
 
+import { type GitopsCluster, gitopsCluster } from "../gitops/signals.js";
 import { K, type KnownKindKey } from "../inventory/kinds.js";
 import { type Inventory, type KubeObject, labelsOf } from "../inventory/model.js";
 import { classifyAuthorizationPolicy, type PolicyClassification } from "../mesh/authorization.js";
@@ -28,6 +29,7 @@ export class MeshContext {
   private graph: CallGraph | undefined;
   private onSidecars: Set<string> | undefined;
   private ingress: IngressBackend[] | undefined;
+  private gitopsFacts: GitopsCluster | undefined;
 
   readonly observed: readonly ObservedEdge[];
   private readonly givenRoot: string | undefined;
@@ -54,6 +56,12 @@ export class MeshContext {
   ingressBackends(): IngressBackend[] {
     this.ingress ??= ingressBackends(this.inventory);
     return this.ingress;
+  }
+
+  /** Whether Argo CD runs on the cluster, and which label it tracks objects with. */
+  gitops(): GitopsCluster {
+    this.gitopsFacts ??= gitopsCluster(this.inventory);
+    return this.gitopsFacts;
   }
 
   /** Namespaces whose pods still run (or would get) sidecars: not restarted into ambient yet. */

@@ -75,6 +75,10 @@ export const FINDING_CODES = {
   "service-entry-export-to": info(
     "ztunnel ignores a ServiceEntry's exportTo; egress that relied on sidecars changes",
   ),
+  // Who else writes the cluster.
+  "gitops-managed": warning(
+    "Argo CD, Flux or Helm owns the namespace or object: they put back what the migration changes",
+  ),
 } as const satisfies Record<string, FindingCodeInfo>;
 
 export type FindingCode = keyof typeof FINDING_CODES;

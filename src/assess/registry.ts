@@ -3,6 +3,7 @@
 import type { MeshCheck, NamespaceCheck } from "./check.js";
 import { authorizationPolicies } from "./checks/authorization-policies.js";
 import { destinationRules } from "./checks/destination-rules.js";
+import { gitopsManaged } from "./checks/gitops.js";
 import { l7Extensions } from "./checks/l7-extensions.js";
 import { multicluster } from "./checks/multicluster.js";
 import { namespaceState } from "./checks/namespace.js";
@@ -28,4 +29,5 @@ export const NAMESPACE_CHECKS: readonly NamespaceCheck[] = [
   destinationRules,
   workloadChecks,
   ...trafficSafetyChecks,
+  gitopsManaged,
 ];

@@ -7,6 +7,7 @@ import { AnalysisGate, prometheusQuery } from "../../analysis/gate.js";
 import { describeChecks } from "../../analysis/render.js";
 import { serviceTargets } from "../../analysis/targets.js";
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
+import { describeDrift, gitopsDrift } from "../../gitops/drift.js";
 import { readCluster } from "../../inventory/from-cluster.js";
 import type { Inventory } from "../../inventory/model.js";
 import { planNamespaces } from "../../plan/build.js";
@@ -36,6 +37,7 @@ interface MigrateFlags extends AnalysisFlags {
   waves?: boolean;
   parallel: number;
   window: string;
+  allowGitopsDrift?: boolean;
 }
 
 function parseParallel(value: string): number {
@@ -91,6 +93,10 @@ export function migrateCommand(io: IOStreams): Command {
         .default(1),
     )
     .option("--window <duration>", "with --waves --prometheus: how far back to look at traffic", "7d")
+    .option(
+      "--allow-gitops-drift",
+      "change namespaces and objects that Argo CD, Flux or Helm manage (finding gitops-managed) even though their owner puts the changes back; suspend its sync first",
+    )
     .addHelpText(
       "after",
       `
@@ -100,6 +106,11 @@ resumes and runs it again) or rolls the namespace back and runs the analysis aga
 No data or a query error is inconclusive: it stops the run too, and never passes (docs/analysis.md).
   ambient-migrate migrate shop --slo default --prometheus http://127.0.0.1:9090 --on-failure rollback
   ambient-migrate plan -n shop --slo default        # every default query, per Service
+
+Objects that Argo CD, Flux or Helm manage (assess: gitops-managed) are not changed: migrate exits
+with code 2 and lists them, because their owner puts the injection label back, re-creates deleted
+VirtualServices and reverts patched templates. Commit the steps instead (plan --output-dir DIR, then
+migrate --verify-only -n NS --step N after each sync), or suspend the sync and pass --allow-gitops-drift.
 
 Output: -o table prints each change's kubectl equivalent and a result per namespace; -o json streams
 one JSON event per line (NDJSON) as the run goes: namespace, step and gate started / waiting /
@@ -129,6 +140,18 @@ passed / failed, change applied or skipped, journal written (schema: docs/events
       const plan = planNamespaces(inventory, namespaces, { ...planOptionsOf(flags), observed });
       // Blockers stop the whole run before any namespace is touched.
       if (plan.namespaces.some((p) => p.blocked)) throw blockedError(plan.namespaces);
+      // GitOps owners put back what the run changes: refused before anything is touched.
+      const drift = gitopsDrift(inventory, plan.namespaces);
+      if (drift.length > 0 && !flags.allowGitopsDrift && flags.dryRun === "none")
+        throw new AmbientMigrateError(
+          `refusing to change ${drift.length} object(s) that Argo CD, Flux or Helm manage; nothing was changed`,
+          ExitCode.usage,
+          "commit the changes to Git instead (ambient-migrate plan --output-dir DIR), or suspend the sync and pass --allow-gitops-drift",
+          drift.map(describeDrift),
+        );
+      if (drift.length > 0)
+        for (const d of drift)
+          note(`gitops drift${flags.allowGitopsDrift ? " (allowed)" : ""}: ${describeDrift(d)}`);
       const toStdout = options.output === "table" ? (l: string) => io.out.write(`${l}\n`) : note;
 
       if (flags.dryRun === "none") {

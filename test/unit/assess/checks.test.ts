@@ -163,6 +163,14 @@ const CASES: Record<FindingCode, { yaml: string; phrase: string; namespaces?: st
     phrase: "next scheduled run",
   },
   ...TRAFFIC_SAFETY_CASES,
+  "gitops-managed": {
+    yaml: namespaceYaml("app", {
+      "istio-injection": "enabled",
+      "kustomize.toolkit.fluxcd.io/name": "apps",
+      "kustomize.toolkit.fluxcd.io/namespace": "flux-system",
+    }),
+    phrase: "step 3 removes istio-injection=enabled, and Flux's kustomize-controller puts it back",
+  },
 };
 
 describe("every finding code", () => {
