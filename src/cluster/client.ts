@@ -57,6 +57,25 @@ interface APIResourceList {
   resources?: { name: string; kind: string; namespaced: boolean }[];
 }
 
+// Aggregated discovery (Kubernetes 1.30+): every group, version and resource in one answer to
+// GET /apis, instead of one request per group-version. Older servers answer a plain APIGroupList.
+const AGGREGATED_DISCOVERY =
+  "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
+
+interface APIGroupDiscoveryList {
+  kind?: string;
+  items?: {
+    metadata?: { name?: string };
+    versions?: {
+      version: string;
+      resources?: { resource: string; responseKind?: { kind?: string }; scope?: string }[];
+    }[];
+  }[];
+}
+
+/** The bookmark that ends the initial objects of a watch with sendInitialEvents. */
+const INITIAL_EVENTS_END = "k8s.io/initial-events-end";
+
 function resourcePath(r: Resource, namespace?: string, name?: string, subresource?: string): string {
   let path = r.group === "" ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
   if (r.namespaced && namespace) path += `/namespaces/${encodeURIComponent(namespace)}`;
@@ -75,6 +94,11 @@ export class ApiClusterPort implements ClusterPort {
   /** Whether the apiserver has answered once: after that, a refused connection is a restart. */
   private answered = false;
   private readonly retry: RetryPolicy;
+  private aggregated: Promise<Map<string, APIResourceList> | undefined> | undefined;
+  /** Set once aggregated discovery answered: the server is 1.30+, and knows sendInitialEvents. */
+  private watchListServer = false;
+  /** Resources whose watch-list the server refused (e.g. RBAC grants list but not watch). */
+  private readonly noWatchList = new Set<string>();
 
   constructor(
     private readonly transport: Transport,
@@ -132,8 +156,41 @@ export class ApiClusterPort implements ClusterPort {
     }
   }
 
-  private groupVersion(group: string, version: string): Promise<APIResourceList | undefined> {
+  /** Every non-core group-version's resources, or undefined when the server predates it. */
+  private aggregatedDiscovery(): Promise<Map<string, APIResourceList> | undefined> {
+    this.aggregated ??= this.call(
+      { method: "GET", path: "/apis", accept: AGGREGATED_DISCOVERY },
+      { verb: "get", group: "", resource: "discovery" },
+    ).then(
+      (body) => {
+        const list = body as APIGroupDiscoveryList | undefined;
+        if (list?.kind !== "APIGroupDiscoveryList") return undefined;
+        const byGroupVersion = new Map<string, APIResourceList>();
+        for (const group of list.items ?? []) {
+          for (const v of group.versions ?? []) {
+            const resources = (v.resources ?? []).map((r) => ({
+              name: r.resource,
+              kind: r.responseKind?.kind ?? "",
+              namespaced: r.scope === "Namespaced",
+            }));
+            byGroupVersion.set(`${group.metadata?.name ?? ""}/${v.version}`, { resources });
+          }
+        }
+        this.watchListServer = true;
+        return byGroupVersion;
+      },
+      // Per group-version discovery then says what is wrong, if anything is.
+      () => undefined,
+    );
+    return this.aggregated;
+  }
+
+  private async groupVersion(group: string, version: string): Promise<APIResourceList | undefined> {
     const key = `${group}/${version}`;
+    if (group !== "") {
+      const all = await this.aggregatedDiscovery();
+      if (all) return all.get(key);
+    }
     let cached = this.discovery.get(key);
     if (!cached) {
       const path = group === "" ? `/api/${version}` : `/apis/${group}/${version}`;
@@ -183,6 +240,10 @@ export class ApiClusterPort implements ClusterPort {
   }
 
   async list(kind: KindInfo, namespace?: string, options: ListOptions = {}): Promise<ListResult> {
+    if (options.limit === undefined) {
+      const streamed = await this.listByWatch(kind, namespace, options);
+      if (streamed) return streamed;
+    }
     const r: Resource = kind;
     const what = this.describe(r, "list", namespace ? { namespace } : undefined);
     const limit = options.limit ?? DEFAULT_PAGE_SIZE;
@@ -220,6 +281,74 @@ export class ApiClusterPort implements ClusterPort {
         throw err;
       }
     }
+  }
+
+  /**
+   * The list as a watch with sendInitialEvents ("watch-list"): the apiserver streams the objects
+   * one event per line from its cache, ending with a bookmark; each line is parsed alone, so the
+   * raw text of a whole list is never held next to its objects, and there are no page round
+   * trips. Only once discovery has shown a 1.30+ server (an older one may not know the
+   * parameter and would never end the stream). Undefined when the server cannot or will not (a
+   * paginated list follows): discovery not asked yet or answered the old way, the WatchList
+   * feature gate turned off, RBAC that grants list but not watch.
+   */
+  private async listByWatch(
+    kind: KindInfo,
+    namespace: string | undefined,
+    options: ListOptions,
+  ): Promise<ListResult | undefined> {
+    const key = `${kind.group}/${kind.plural}`;
+    if (!this.watchListServer || this.noWatchList.has(key)) return undefined;
+    const items: unknown[] = [];
+    let resourceVersion: string | undefined;
+    let failed = false;
+    const done = new AbortController();
+    let end: Awaited<ReturnType<Transport["stream"]>>;
+    try {
+      end = await this.transport.stream(
+        {
+          method: "GET",
+          path: resourcePath(kind, namespace),
+          query: {
+            watch: 1,
+            sendInitialEvents: true,
+            resourceVersionMatch: "NotOlderThan",
+            allowWatchBookmarks: true,
+            labelSelector: options.labelSelector,
+            fieldSelector: options.fieldSelector,
+          },
+        },
+        (line) => {
+          if (done.signal.aborted) return;
+          let event: RawWatchEvent;
+          try {
+            event = JSON.parse(line) as RawWatchEvent;
+          } catch {
+            event = { type: "ERROR", object: undefined };
+          }
+          if (event.type === "ADDED") {
+            items.push(event.object);
+            if (items.length % DEFAULT_PAGE_SIZE === 0) options.onPage?.(items.length);
+          } else if (event.type === "BOOKMARK") {
+            if (event.object?.metadata?.annotations?.[INITIAL_EVENTS_END] !== "true") return;
+            resourceVersion = event.object.metadata.resourceVersion ?? "";
+            done.abort();
+          } else {
+            failed = true;
+            done.abort();
+          }
+        },
+        { signal: done.signal, idleTimeoutMs: 60_000 },
+      );
+    } catch {
+      return undefined; // a dropped stream: the paginated list retries, and reports for good
+    }
+    if (resourceVersion === undefined || failed) {
+      if (end.status === 403 || end.status === 400 || end.status === 422) this.noWatchList.add(key);
+      return undefined;
+    }
+    options.onPage?.(items.length);
+    return { items: withTypeMeta(items, kind), resourceVersion };
   }
 
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {

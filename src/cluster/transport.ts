@@ -20,6 +20,8 @@ export interface HttpRequest {
   query?: Query;
   body?: unknown;
   contentType?: string;
+  /** The Accept header; application/json unless given. */
+  accept?: string;
   signal?: AbortSignal;
 }
 
@@ -75,7 +77,7 @@ export class KubeTransport implements Transport {
 
   private async send(req: HttpRequest, signal: AbortSignal) {
     const ctx = new RequestContext(url(this.server, req), HttpMethod[req.method]);
-    ctx.setHeaderParam("Accept", "application/json");
+    ctx.setHeaderParam("Accept", req.accept ?? "application/json");
     if (req.body !== undefined) {
       ctx.setBody(typeof req.body === "string" ? req.body : JSON.stringify(req.body));
       ctx.setHeaderParam("Content-Type", req.contentType ?? "application/json");

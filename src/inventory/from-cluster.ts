@@ -1,6 +1,6 @@
-// Fills the inventory from a live cluster: ONE paginated, cluster-wide list per kind (never one
-// per namespace, so a cluster with thousands of namespaces costs a few dozen requests), a few
-// lists at a time. Kinds whose CRDs are absent are skipped with a note, except Istio's own:
+// Fills the inventory from a live cluster: ONE cluster-wide list per kind (never one per
+// namespace, so a cluster with thousands of namespaces costs a few dozen requests), streamed
+// where the server supports it, most of them at once. Kinds whose CRDs are absent are skipped with a note, except Istio's own:
 // without them there is no mesh to migrate.
 
 import { crdsMissing } from "../cluster/errors.js";
@@ -11,7 +11,7 @@ import { Inventory } from "./model.js";
 export interface ClusterReadOptions {
   /** Progress and notes for stderr. */
   note?: (message: string) => void;
-  /** Lists in flight at once. */
+  /** Lists in flight at once (default: 16). */
   concurrency?: number;
   kinds?: readonly KindInfo[];
   /** Report progress of a list once it has run this long. */
@@ -21,10 +21,13 @@ export interface ClusterReadOptions {
 /** Istio's core CRDs: their absence means Istio is not installed. */
 const REQUIRED_GROUPS = new Set(["networking.istio.io", "security.istio.io"]);
 
+/** Enough lists at once that round trips overlap; the client's JSON parsing is the limit. */
+const CONCURRENCY = 16;
+
 export async function readCluster(port: ClusterPort, options: ClusterReadOptions = {}): Promise<Inventory> {
   const note = options.note ?? (() => {});
   const kinds = options.kinds ?? KINDS;
-  const served = await mapLimited(kinds, options.concurrency ?? 4, async (kind) =>
+  const served = await mapLimited(kinds, options.concurrency ?? CONCURRENCY, async (kind) =>
     kind.group === "" ? true : port.hasResource(kind.group, kind.version, kind.plural),
   );
   const absent = kinds.filter((_, i) => !served[i]);
@@ -37,7 +40,7 @@ export async function readCluster(port: ClusterPort, options: ClusterReadOptions
   }
   const present = kinds.filter((_, i) => served[i]);
   const progressAfter = options.progressAfterMs ?? 2000;
-  const lists = await mapLimited(present, options.concurrency ?? 4, async (kind) => {
+  const lists = await mapLimited(present, options.concurrency ?? CONCURRENCY, async (kind) => {
     const started = Date.now();
     let lastNote = started;
     return port.list(kind, undefined, {

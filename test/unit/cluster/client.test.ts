@@ -260,7 +260,7 @@ describe("changes", () => {
       name: "ambient-migrate",
     });
     expect(found).toBeUndefined();
-    expect(transport.requests[1]?.path).toBe(
+    expect(transport.requests.at(-1)?.path).toBe(
       "/apis/coordination.k8s.io/v1/namespaces/shop/leases/ambient-migrate",
     );
   });
@@ -275,7 +275,144 @@ describe("changes", () => {
     expect(await port.hasResource("networking.istio.io", "v1", "virtualservices")).toBe(true);
     expect(await port.hasResource("networking.istio.io", "v1", "sidecars")).toBe(false);
     expect(await port.hasResource("gateway.networking.k8s.io", "v1", "httproutes")).toBe(false);
-    expect(transport.requests).toHaveLength(2);
+    // Aggregated discovery first (this server answers 404: it predates it), then per group/version.
+    expect(transport.requests.map((r) => r.path)).toEqual([
+      "/apis",
+      "/apis/networking.istio.io/v1",
+      "/apis/gateway.networking.k8s.io/v1",
+    ]);
+  });
+
+  it("asks aggregated discovery once for every group when the server has it (1.30+)", async () => {
+    const transport = new ScriptedTransport((req) => {
+      if (req.path !== "/apis") return json(200, { kind: "Lease" });
+      expect(req.accept).toMatch(/^application\/json;g=apidiscovery\.k8s\.io;v=v2;as=APIGroupDiscoveryList,/);
+      return json(200, aggregatedDiscovery);
+    });
+    const port = new ApiClusterPort(transport);
+    expect(await port.hasResource("networking.istio.io", "v1", "virtualservices")).toBe(true);
+    expect(await port.hasResource("networking.istio.io", "v1", "sidecars")).toBe(false);
+    expect(await port.hasResource("gateway.networking.k8s.io", "v1", "httproutes")).toBe(false);
+    expect(
+      await port.get({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", namespace: "a", name: "b" }),
+    ).toEqual({ kind: "Lease" });
+    expect(transport.requests.map((r) => r.path)).toEqual([
+      "/apis",
+      "/apis/coordination.k8s.io/v1/namespaces/a/leases/b",
+    ]);
+  });
+});
+
+const aggregatedDiscovery = {
+  kind: "APIGroupDiscoveryList",
+  apiVersion: "apidiscovery.k8s.io/v2",
+  items: [
+    {
+      metadata: { name: "networking.istio.io" },
+      versions: [
+        {
+          version: "v1",
+          resources: [
+            { resource: "virtualservices", responseKind: { kind: "VirtualService" }, scope: "Namespaced" },
+          ],
+        },
+      ],
+    },
+    {
+      metadata: { name: "coordination.k8s.io" },
+      versions: [
+        {
+          version: "v1",
+          resources: [{ resource: "leases", responseKind: { kind: "Lease" }, scope: "Namespaced" }],
+        },
+      ],
+    },
+  ],
+};
+
+describe("watch-list", () => {
+  const event = (type: string, object: unknown) => JSON.stringify({ type, object });
+  const bookmark = (rv: string, end: boolean) =>
+    event("BOOKMARK", {
+      kind: "Pod",
+      metadata: {
+        resourceVersion: rv,
+        ...(end ? { annotations: { "k8s.io/initial-events-end": "true" } } : {}),
+      },
+    });
+
+  /** A port that has seen aggregated discovery; lists (not streams) answer with one pod. */
+  async function recentServer() {
+    const transport = new ScriptedTransport((req) =>
+      req.path === "/apis"
+        ? json(200, aggregatedDiscovery)
+        : json(200, { metadata: { resourceVersion: "9" }, items: podItems(0, 1) }),
+    );
+    const port = new ApiClusterPort(transport);
+    await port.hasResource("networking.istio.io", "v1", "virtualservices");
+    return { transport, port };
+  }
+
+  it("lists as one watch with sendInitialEvents, up to the bookmark that ends the initial objects", async () => {
+    const { transport, port } = await recentServer();
+    transport.streamHandler = async (req, onLine, options) => {
+      expect(req.path).toBe("/api/v1/pods");
+      expect(req.query).toMatchObject({
+        watch: 1,
+        sendInitialEvents: true,
+        resourceVersionMatch: "NotOlderThan",
+        allowWatchBookmarks: true,
+        labelSelector: "app=web",
+      });
+      for (const pod of podItems(0, 3)) onLine(event("ADDED", pod));
+      onLine(bookmark("40", false)); // a progress bookmark: not the end
+      onLine(event("ADDED", podItems(3, 4)[0]));
+      onLine(bookmark("42", true));
+      expect(options.signal?.aborted).toBe(true); // the stream is closed at the end bookmark
+      onLine(event("MODIFIED", podItems(0, 1)[0])); // after the end: not part of the list
+      return { status: 200, text: "" };
+    };
+    const result = await port.list(pods, undefined, { labelSelector: "app=web" });
+    expect(result.resourceVersion).toBe("42");
+    expect(result.items.map((p) => p.metadata.name)).toEqual(["p0", "p1", "p2", "p3"]);
+    expect(result.items[0]).toMatchObject({ apiVersion: "v1", kind: "Pod" });
+    expect(transport.requests.map((r) => r.path)).toEqual(["/apis", "/api/v1/pods"]);
+  });
+
+  it("falls back to a paginated list when watch is refused, and does not ask again for that resource", async () => {
+    const { transport, port } = await recentServer();
+    let streams = 0;
+    transport.streamHandler = async () => {
+      streams++;
+      return json(403, statusBody(403, "Forbidden", 'cannot watch resource "pods"'));
+    };
+    for (let i = 0; i < 2; i++) {
+      const result = await port.list(pods);
+      expect(result.items.map((p) => p.metadata.name)).toEqual(["p0"]);
+      expect(result.resourceVersion).toBe("9");
+    }
+    expect(streams).toBe(1);
+  });
+
+  it("falls back to a paginated list when the stream ends before the initial objects do", async () => {
+    const { transport, port } = await recentServer();
+    transport.streamHandler = async (_req, onLine) => {
+      onLine(event("ADDED", podItems(5, 6)[0]));
+      return { status: 200, text: "" };
+    };
+    const result = await port.list(pods);
+    expect(result.items.map((p) => p.metadata.name)).toEqual(["p0"]);
+  });
+
+  it("never streams before discovery showed a recent server, nor when a page size is asked", async () => {
+    const transport = new ScriptedTransport(() => json(200, { metadata: {}, items: [] }));
+    transport.streamHandler = async () => {
+      throw new Error("no stream expected");
+    };
+    const port = new ApiClusterPort(transport);
+    await port.list(pods);
+    await port.list(pods, undefined, { limit: 10 });
+    expect(transport.requests.map((r) => r.path)).toEqual(["/api/v1/pods", "/api/v1/pods"]);
   });
 });
 
