@@ -7,9 +7,10 @@ import {
   HttpMethod,
   IsomorphicFetchHttpLibrary,
   type KubeConfig,
-  PortForward,
   RequestContext,
 } from "@kubernetes/client-node";
+// Not re-exported by the package's index.
+import { WebSocketHandler } from "@kubernetes/client-node/dist/web-socket-handler.js";
 import type { LoadedKubeconfig } from "./kubeconfig.js";
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -154,7 +155,6 @@ export class KubeTransport implements Transport {
     const input = new PassThrough();
     const chunks: Buffer[] = [];
     const errorText: Buffer[] = [];
-    const forward = new PortForward(this.config, true);
     let socket: { close(): void } | undefined;
     try {
       return await new Promise<Buffer>((resolve, reject) => {
@@ -181,10 +181,9 @@ export class KubeTransport implements Transport {
           clearTimeout(timer);
           reject(new Error(`port-forward error: ${Buffer.concat(errorText).toString().trim()}`));
         });
-        forward.portForward(pod.namespace, pod.name, [port], output, errors, input).then((ws) => {
-          socket = typeof ws === "function" ? (ws() ?? undefined) : ws;
-          const ws_ = socket as unknown as { on?: (event: string, cb: (...args: unknown[]) => void) => void };
-          ws_.on?.("close", () => {
+        forwardPort(this.config, pod, port, output, errors, input).then((ws) => {
+          socket = ws;
+          ws.on("close", () => {
             // A server that closes the connection ends the response ("Connection: close").
             const received = Buffer.concat(chunks);
             clearTimeout(timer);
@@ -198,4 +197,32 @@ export class KubeTransport implements Transport {
       socket?.close();
     }
   }
+}
+
+/**
+ * client-node's PortForward.portForward for one port, on client-node's WebSocketHandler.
+ * PortForward itself also carries Service and Deployment helpers, whose generated API classes
+ * (megabytes) the bundle would then load for every command that reaches a cluster.
+ */
+async function forwardPort(
+  config: KubeConfig,
+  pod: { namespace: string; name: string },
+  port: number,
+  output: PassThrough,
+  errors: PassThrough,
+  input: PassThrough,
+) {
+  const handler = new WebSocketHandler(config);
+  const path = `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}/portforward?ports=${port}`;
+  // Stream 0 carries the data and stream 1 the errors; each opens with the port number.
+  const portPrefix = [true, true];
+  const ws = await handler.connect(path, null, (stream, data) => {
+    if (stream > 1) return false; // no such stream: disconnect, as PortForward does
+    const buff = portPrefix[stream] ? data.subarray(2) : data;
+    portPrefix[stream] = false;
+    (stream === 0 ? output : errors).write(buff);
+    return true;
+  });
+  WebSocketHandler.handleStandardInput(ws, input, 0);
+  return ws;
 }
