@@ -39,10 +39,33 @@ export type RunEvent =
 
 export type EventSink = (event: RunEvent) => void;
 
+/** One namespace in the run's summary. */
+export interface SummaryRow {
+  namespace: string;
+  /** With --waves: the wave it belongs to. */
+  wave?: number;
+  /** The namespace's result, "failed", or "not started" (an earlier wave failed, or interrupted). */
+  result: string;
+  /** When it failed: the code it would have exited with on its own, and why. */
+  exitCode?: number;
+  error?: string;
+}
+
+/** The last line of a run that got to the end: every namespace's outcome and the exit code. */
+export interface SummaryEvent {
+  time: string;
+  event: "summary";
+  phase: "finished";
+  exitCode: number;
+  namespaces: SummaryRow[];
+  /** With --waves: the waves, in order, and why each is where it is. */
+  waves?: { wave: number; namespaces: string[]; why: string[] }[];
+}
+
 /** Omit over each member of a union (the built-in Omit merges them). */
 export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** One line of NDJSON. */
-export function eventLine(event: RunEvent): string {
+export function eventLine(event: RunEvent | SummaryEvent): string {
   return `${JSON.stringify(event)}\n`;
 }

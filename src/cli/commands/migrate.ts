@@ -1,6 +1,7 @@
 // `ambient-migrate migrate -n NS...`: runs each namespace's plan on the live cluster, one
-// namespace at a time, stopping at the first failure. The plan is built from a fresh read of
-// the cluster; the journal in each namespace makes a second run resume (or do nothing).
+// namespace at a time, stopping at the first failure; or N at once with --parallel N, in waves
+// with --waves (one that fails does not stop the others of its wave). The plan is built from a
+// fresh read of the cluster; the journal in each namespace makes a second run resume (or do nothing).
 
 import { Command, InvalidArgumentError, Option } from "commander";
 import { AnalysisGate, prometheusQuery } from "../../analysis/gate.js";
@@ -14,12 +15,12 @@ import { planNamespaces } from "../../plan/build.js";
 import type { NamespacePlan } from "../../plan/model.js";
 import { renderObservability } from "../../plan/render-text.js";
 import { isStepNumber, LAST_STEP, STEPS, type StepNumber, stepNumber } from "../../plan/steps.js";
-import { eventLine, type RunEvent } from "../../run/events.js";
+import { eventLine, type RunEvent, type SummaryRow } from "../../run/events.js";
 import { blockedError, type DryRun, type RunResult } from "../../run/execute.js";
 import { migrateGated } from "../../run/gated.js";
 import { newHolderIdentity } from "../../run/lock.js";
 import { confirm, DEFAULT_GATE_TIMEOUT, parseTimeout, withInterruption } from "../../run/session.js";
-import { runWaves, wavesExitCode } from "../../run/waves.js";
+import { prefixed, runWaves, summaryRows, wavesExitCode } from "../../run/waves.js";
 import { observedTraffic, wavesOf } from "../../waves/waves.js";
 import { type AnalysisFlags, addAnalysisFlags, analysisFromFlags } from "../analysis-flags.js";
 import { clusterPortFor } from "../cluster-loader.js";
@@ -88,7 +89,12 @@ export function migrateCommand(io: IOStreams): Command {
       "migrate in waves (see plan --waves): callers before the namespaces they call, a wave only once the one before it is done; with --prometheus, also by the traffic it observed",
     )
     .addOption(
-      new Option("--parallel <n>", "with --waves: how many namespaces of a wave migrate at once")
+      new Option(
+        "--parallel <n>",
+        "migrate up to N namespaces at once (with --waves: of a wave), each under its own lock; one that " +
+          "fails does not stop the others, the summary gives each namespace's result, and the exit code " +
+          "is that of the first namespace that failed (9 verification, 10 lock held...)",
+      )
         .argParser(parseParallel)
         .default(1),
     )
@@ -114,8 +120,12 @@ migrate --verify-only -n NS --step N after each sync), or suspend the sync and p
 
 Output: -o table prints each change's kubectl equivalent and a result per namespace; -o json streams
 one JSON event per line (NDJSON) as the run goes: namespace, step and gate started / waiting /
-passed / failed, change applied or skipped, journal written (schema: docs/events.schema.json);
--o yaml prints the results at the end. Progress goes to stderr.`,
+passed / failed, change applied or skipped, journal written, and last a summary of every
+namespace's result and the exit code (schema: docs/events.schema.json); -o yaml prints the
+results at the end. Progress goes to stderr.
+
+  ambient-migrate migrate -n a,b,c,d --parallel 4 --yes     # 4 at once; one failing stops no other
+  ambient-migrate migrate -n a,b,c --waves --parallel 2     # callers first, 2 of a wave at once`,
     )
     .action(async (args: string[], flags: MigrateFlags, command: Command) => {
       const options = globalOptions(command, { namespaceArgs: args });
@@ -126,8 +136,6 @@ passed / failed, change applied or skipped, journal written (schema: docs/events
           "drop -f",
         );
       const timeoutMs = parseTimeout(flags.timeout);
-      if (!flags.waves && flags.parallel > 1)
-        throw new AmbientMigrateError("--parallel goes with --waves", ExitCode.usage, "add --waves");
       // With --waves, --prometheus alone orders the waves by observed traffic (no analysis).
       const analysis = analysisFromFlags(
         flags.waves && !flags.analysis && !flags.slo ? { ...flags, prometheus: undefined } : flags,
@@ -209,66 +217,92 @@ passed / failed, change applied or skipped, journal written (schema: docs/events
         return result;
       };
 
-      if (flags.waves) {
-        const waves = wavesOf(inventory, plan, observed);
-        for (const w of waves) note(`wave ${w.wave} of ${waves.length}: ${w.namespaces.join(", ")}`);
-        const runs = await withInterruption(note, (signal) =>
-          runWaves(
-            waves,
-            { parallel: flags.parallel, signal },
-            async (wave) => {
-              note(`== wave ${wave.wave} of ${waves.length}: ${wave.namespaces.join(", ")}`);
-              // Planned afresh: earlier waves changed the cluster (bypass lists, sidecar callers).
-              const now = await readCluster(port, { note });
-              return {
-                now,
-                plans: planNamespaces(now, wave.namespaces, { ...planOptionsOf(flags), observed }),
-              };
-            },
-            async (namespace, { now, plans }) => {
-              const nsPlan = plans.namespaces.find((p) => p.namespace === namespace);
-              if (!nsPlan)
-                throw new AmbientMigrateError(`${namespace} is no longer in the cluster`, ExitCode.notFound);
-              if (nsPlan.blocked) throw blockedError([nsPlan]);
-              const prefix = (write: (l: string) => void) => (l: string) => write(`[${namespace}] ${l}`);
-              return migrateOne(nsPlan, now, signal, prefix(note), prefix(toStdout));
-            },
-          ),
-        );
-        for (const r of runs.filter((r) => r.error)) note(`error: ${r.namespace}: ${r.error?.message}`);
-        const rows = runs.map((r) => ({
-          namespace: r.namespace,
-          wave: r.wave,
-          result: r.result ?? (r.error ? "failed" : "not started"),
-          ...(r.error ? { error: r.error.message } : {}),
-        }));
-        if (options.output === "table")
+      const waves = flags.waves ? wavesOf(inventory, plan, observed) : undefined;
+      /** The results at the end: a table, the yaml document, or the last NDJSON event (summary). */
+      const summarize = (rows: SummaryRow[], exitCode: number) => {
+        if (options.output === "json")
+          io.out.write(
+            eventLine({
+              time: new Date().toISOString(),
+              event: "summary",
+              phase: "finished",
+              exitCode,
+              namespaces: rows,
+              ...(waves ? { waves } : {}),
+            }),
+          );
+        else if (options.output === "yaml")
+          io.out.write(structured({ ...(waves ? { waves } : {}), namespaces: rows }, "yaml"));
+        else {
+          const failed = rows.some((r) => r.error);
           io.out.write(
             table(
-              ["wave", "namespace", "result"],
-              rows.map((r) => [String(r.wave), r.namespace, r.result]),
+              [...(waves ? ["wave"] : []), "namespace", "result", ...(failed ? ["error"] : [])],
+              rows.map((r) => [
+                ...(waves ? [String(r.wave)] : []),
+                r.namespace,
+                r.result,
+                ...(failed ? [r.error ? `exit ${r.exitCode}: ${r.error}` : ""] : []),
+              ]),
             ),
           );
-        else io.out.write(structured({ waves, namespaces: rows }, options.output));
-        process.exitCode = wavesExitCode(runs);
+        }
+      };
+
+      // Sequential (the default): one namespace after the other, stopping at the first failure.
+      if (!waves && flags.parallel === 1) {
+        const results: SummaryRow[] = [];
+        await withInterruption(note, async (signal) => {
+          for (const nsPlan of plan.namespaces) {
+            note(`== ${nsPlan.namespace}`);
+            const result = await migrateOne(nsPlan, inventory, signal, note, toStdout);
+            results.push({ namespace: nsPlan.namespace, result });
+          }
+        });
+        summarize(results, ExitCode.ok);
         return;
       }
 
-      const results: { namespace: string; result: RunResult }[] = [];
-      await withInterruption(note, async (signal) => {
-        for (const nsPlan of plan.namespaces) {
-          note(`== ${nsPlan.namespace}`);
-          const result = await migrateOne(nsPlan, inventory, signal, note, toStdout);
-          results.push({ namespace: nsPlan.namespace, result });
+      // Waves in order (without --waves, every namespace in one), up to N namespaces of a wave at once.
+      for (const w of waves ?? []) note(`wave ${w.wave} of ${waves?.length}: ${w.namespaces.join(", ")}`);
+      const runs = await withInterruption(note, (signal) =>
+        runWaves(
+          waves ?? [{ wave: 1, namespaces: plan.namespaces.map((p) => p.namespace) }],
+          { parallel: flags.parallel, signal },
+          async (wave) => {
+            if (!waves) return { now: inventory, plans: plan };
+            note(`== wave ${wave.wave} of ${waves.length}: ${wave.namespaces.join(", ")}`);
+            // Planned afresh: earlier waves changed the cluster (bypass lists, sidecar callers).
+            const now = await readCluster(port, { note });
+            return {
+              now,
+              plans: planNamespaces(now, wave.namespaces, { ...planOptionsOf(flags), observed }),
+            };
+          },
+          async (namespace, { now, plans }) => {
+            const nsPlan = plans.namespaces.find((p) => p.namespace === namespace);
+            if (!nsPlan)
+              throw new AmbientMigrateError(`${namespace} is no longer in the cluster`, ExitCode.notFound);
+            if (nsPlan.blocked) throw blockedError([nsPlan]);
+            // The lines of namespaces run at once each say which namespace they are about.
+            const say = prefixed(namespace, note);
+            say("started");
+            const result = await migrateOne(nsPlan, now, signal, say, prefixed(namespace, toStdout));
+            say(result);
+            return result;
+          },
+        ),
+      );
+      const failed = runs.filter((r) => r.error);
+      if (failed.length > 0) {
+        note(`${failed.length} of ${runs.length} namespace(s) failed:`);
+        for (const r of failed) {
+          note(`  ${r.namespace} (exit ${r.error?.exitCode}): ${r.error?.message}`);
+          if (r.error?.hint) note(`    hint: ${r.error.hint}`);
         }
-      });
-      if (options.output === "table")
-        io.out.write(
-          table(
-            ["namespace", "result"],
-            results.map((r) => [r.namespace, r.result]),
-          ),
-        );
-      else if (options.output === "yaml") io.out.write(structured({ namespaces: results }, "yaml"));
+      }
+      const exitCode = wavesExitCode(runs);
+      summarize(summaryRows(runs, waves !== undefined), exitCode);
+      process.exitCode = exitCode;
     });
 }

@@ -4,7 +4,8 @@
 import { readFileSync } from "node:fs";
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
-import { eventLine, type RunEvent } from "../../../src/run/events.js";
+import { eventLine, type RunEvent, type SummaryEvent } from "../../../src/run/events.js";
+import { runWaves, summaryRows, wavesExitCode } from "../../../src/run/waves.js";
 import { failure, migrate } from "./helpers.js";
 import { SimCluster } from "./sim.js";
 
@@ -68,6 +69,54 @@ describe("migrate events", () => {
     expect(lines.map(key)).toEqual(expect.arrayContaining(["step 2 failed", "namespace failed"]));
     expect(lines.at(-1)).toMatchObject({ event: "namespace", phase: "failed" });
     expect(lines.some((e) => e.event === "journal" && e.status === "failed")).toBe(true);
+  });
+
+  it("the summary, the last line of migrate --parallel/--waves: each namespace's outcome and the exit code", async () => {
+    // Two real executor runs on their own clusters, one migrated and one whose gate fails.
+    const waves = [
+      { wave: 1, namespaces: ["a", "b"], why: ["a and b call nothing"] },
+      { wave: 2, namespaces: ["c"], why: ["c is called by a"] },
+    ];
+    const runs = await runWaves(
+      waves,
+      { parallel: 2, signal: new AbortController().signal },
+      async () => 0,
+      (ns) => {
+        const sim = new SimCluster(REV);
+        sim.ztunnelBroken = ns === "b";
+        return migrate(sim);
+      },
+    );
+    const exitCode = wavesExitCode(runs);
+    for (const withWaves of [true, false]) {
+      const event: SummaryEvent = {
+        time: new Date().toISOString(),
+        event: "summary",
+        phase: "finished",
+        exitCode,
+        namespaces: summaryRows(runs, withWaves),
+        ...(withWaves ? { waves } : {}),
+      };
+      const line = JSON.parse(eventLine(event));
+      expect(validate(line), ajv.errorsText(validate.errors)).toBe(true);
+      expect(line.exitCode).toBe(9);
+      expect(line.namespaces).toEqual([
+        { namespace: "a", ...(withWaves ? { wave: 1 } : {}), result: "migrated" },
+        {
+          namespace: "b",
+          ...(withWaves ? { wave: 1 } : {}),
+          result: "failed",
+          exitCode: 9,
+          error: expect.stringMatching(/step 2/),
+        },
+        { namespace: "c", ...(withWaves ? { wave: 2 } : {}), result: "not started" },
+      ]);
+    }
+    // Not a summary: no exit code; a namespace's event without its namespace.
+    expect(
+      validate({ time: "2026-01-01T00:00:00Z", event: "summary", phase: "finished", namespaces: [] }),
+    ).toBe(false);
+    expect(validate({ time: "2026-01-01T00:00:00Z", event: "namespace", phase: "started" })).toBe(false);
   });
 
   it("the schema rejects what is not an event", () => {
