@@ -10,7 +10,17 @@ if (major < 22) {
   );
   process.exit(1);
 }
+// `--version` alone is answered from package.json without loading the CLI (start-up matters for
+// scripts and shell prompts that ask it); the CLI prints the same for any other use of the flag.
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+  const { readFileSync } = await import("node:fs");
+  process.stdout.write(
+    `${JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version}\n`,
+  );
+  process.exit(0);
+}
 // V8's compiled code is cached on disk (in the OS's temp dir) and reused by the next run.
 module.enableCompileCache?.();
 const { run } = await import("../dist/ambient-migrate.js");
-process.exitCode = await run(process.argv.slice(2));
+process.exitCode = await run(argv);
