@@ -15,14 +15,10 @@
 // Namespaces that already exist are not created again, so a second run only times the tools.
 // It creates thousands of namespaces: run it on a testbed of your own, not a shared one.
 
-import { execFile, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { kubectlIn, loadAverage, repo, testbedDir, testbedEnv, timeProcess } from "./testbed.js";
 
-const repo = new URL("../../../..", import.meta.url).pathname; // node_modules/.cache/am-bench/bench/
-// The testbed's state dir, as testbed/scripts/lib.sh picks it.
-const testbedDir = process.env.AMBIENT_TESTBED_DIR ?? join(repo, ".testbed");
 const { values: args } = parseArgs({
   options: {
     namespaces: { type: "string", default: "1000" },
@@ -31,28 +27,11 @@ const { values: args } = parseArgs({
     cleanup: { type: "boolean", default: false },
   },
 });
+const env = testbedEnv(args.kubeconfig);
+const kubectl = kubectlIn(env);
 const LABEL = "bench=ambient-migrate";
 const BATCH = 50;
 const PARALLEL = 4;
-
-// kubectl and istioctl from the testbed's build cache, else from PATH.
-const testbedCache = join(testbedDir, "cache");
-const env = {
-  ...process.env,
-  KUBECONFIG: args.kubeconfig,
-  PATH: existsSync(testbedCache)
-    ? `${readFileSync(testbedCache, "utf8").trim()}/bin:${process.env.PATH}`
-    : process.env.PATH,
-};
-
-function kubectl(argv: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile("kubectl", argv, { env, maxBuffer: 256 * 2 ** 20 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`kubectl ${argv.join(" ")}: ${stderr || err.message}`)) : resolve(stdout),
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
 
 function namespaceName(i: number): string {
   return `bench-${String(i).padStart(5, "0")}`;
@@ -156,38 +135,22 @@ interface Run {
   detail: string;
 }
 
-/** Runs a command as its own process under /usr/bin/time (for its peak RSS). */
-function timeProcess(argv: string[], check: (stdout: string, code: number | null) => string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn("/usr/bin/time", ["-f", "maxrss_kb=%M", ...argv], {
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const stdout: Buffer[] = [];
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("close", (code) => {
-      const ms = performance.now() - started;
-      const rss = Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? Number.NaN) / 1024;
-      try {
-        resolve({ ms, maxRssMb: rss, detail: check(Buffer.concat(stdout).toString(), code) });
-      } catch (err) {
-        reject(
-          new Error(`${argv.join(" ")} exited ${code}: ${(err as Error).message}\n${stderr.slice(-2000)}`),
-        );
-      }
-    });
-  });
+/** Runs a command as its own process; `check` reads its output (and throws when it failed). */
+async function timeRun(argv: string[], check: (stdout: string, code: number | null) => string): Promise<Run> {
+  const r = await timeProcess(argv, env);
+  try {
+    return { ms: r.wallMs, maxRssMb: r.maxRssMb, detail: check(r.stdout, r.code) };
+  } catch (err) {
+    throw new Error(
+      `${argv.join(" ")} exited ${r.code}: ${(err as Error).message}\n${r.stderr.slice(-2000)}`,
+    );
+  }
 }
 
 /** The built CLI; assess exits 3 when it finds blockers: the JSON on stdout is what counts. */
 function timeCli(command: string): Promise<Run> {
   const argv = [process.execPath, join(repo, "bin/ambient-migrate.js"), command, "-A", "-o", "json"];
-  return timeProcess([...argv, "--kubeconfig", args.kubeconfig], (stdout) => {
+  return timeRun([...argv, "--kubeconfig", args.kubeconfig], (stdout) => {
     const parsed = JSON.parse(stdout) as { namespaces?: unknown[]; summary?: { namespaces?: number } };
     // status lists its namespaces; assess counts them in its summary.
     return `${parsed.namespaces?.length ?? parsed.summary?.namespaces ?? 0} namespaces in the output`;
@@ -196,7 +159,7 @@ function timeCli(command: string): Promise<Run> {
 
 /** Real istioctl analyze: exit 0 (no findings) or 79 (findings) are both a complete analysis. */
 function timeIstioctl(): Promise<Run> {
-  return timeProcess(["istioctl", "analyze", "-A", "--kubeconfig", args.kubeconfig], (stdout, code) => {
+  return timeRun(["istioctl", "analyze", "-A", "--kubeconfig", args.kubeconfig], (stdout, code) => {
     if (code !== 0 && code !== 79) throw new Error("istioctl analyze failed");
     return `${stdout.split("\n").filter((l) => /^(Error|Warning|Info) /.test(l)).length} messages`;
   });
@@ -205,10 +168,6 @@ function timeIstioctl(): Promise<Run> {
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
-function loadAverage(): string {
-  return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 }
 
 async function main(): Promise<void> {

@@ -9,15 +9,13 @@
 // The namespaces are created first and deleted afterwards. Use a testbed of your own: 50
 // namespaces of pods are a heavy load on a shared one.
 
-import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { kubectlIn, loadAverage, repo, testbedDir, testbedEnv, timeProcess } from "./testbed.js";
 
-const repo = new URL("../../../..", import.meta.url).pathname; // node_modules/.cache/am-bench/bench/
-const testbedDir = process.env.AMBIENT_TESTBED_DIR ?? join(repo, ".testbed");
 const { values: args } = parseArgs({
   options: {
     namespaces: { type: "string", default: "50" },
@@ -29,24 +27,8 @@ const { values: args } = parseArgs({
 const count = Number(args.namespaces);
 const parallel = Number(args.parallel);
 const kubeconfig = String(args.kubeconfig);
-
-const testbedCache = join(testbedDir, "cache");
-const env = {
-  ...process.env,
-  KUBECONFIG: kubeconfig,
-  PATH: existsSync(testbedCache)
-    ? `${readFileSync(testbedCache, "utf8").trim()}/bin:${process.env.PATH}`
-    : process.env.PATH,
-};
-
-function kubectl(argv: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile("kubectl", argv, { env, maxBuffer: 256 * 2 ** 20 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`kubectl ${argv.join(" ")}: ${stderr || err.message}`)) : resolve(stdout),
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
+const env = testbedEnv(kubeconfig);
+const kubectl = kubectlIn(env);
 
 /** Bookinfo's details (Service, ServiceAccount, Deployment), from Istio's sample. */
 function detailsManifest(): string {
@@ -59,8 +41,6 @@ function detailsManifest(): string {
     .filter((doc) => /name: (bookinfo-)?details\b/.test(doc) || /app: details\b/.test(doc))
     .join("\n---\n");
 }
-
-const loadAverage = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 
 async function main(): Promise<void> {
   const run = randomBytes(2).toString("hex");
@@ -120,39 +100,19 @@ interface Figures {
   summary: { namespaces: { namespace: string; result: string }[] };
 }
 
-function timeMigrate(namespaces: string[]): Promise<Figures> {
+async function timeMigrate(namespaces: string[]): Promise<Figures> {
   const backupDir = mkdtempSync(join(tmpdir(), "am-bench-parallel-"));
   const argv = [
-    ...["-f", "cpu_s=%U+%S maxrss_kb=%M", process.execPath, join(repo, "bin/ambient-migrate.js")],
+    ...[process.execPath, join(repo, "bin/ambient-migrate.js")],
     ...["migrate", ...namespaces.flatMap((ns) => ["-n", ns]), "--parallel", String(parallel)],
     ...["--yes", "--timeout", "300s", "--backup-dir", backupDir, "-o", "json", "--kubeconfig", kubeconfig],
   ];
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn("/usr/bin/time", argv, { env, stdio: ["ignore", "pipe", "pipe"] });
-    const stdout: Buffer[] = [];
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("close", (code) => {
-      const wallMs = performance.now() - started;
-      const cpu = /cpu_s=([\d.]+)\+([\d.]+)/.exec(stderr);
-      const rss = /maxrss_kb=(\d+)/.exec(stderr);
-      try {
-        resolve({
-          code,
-          wallMs,
-          cpuMs: (Number(cpu?.[1]) + Number(cpu?.[2])) * 1000,
-          maxRssMb: Number(rss?.[1]) / 1024,
-          summary: JSON.parse(Buffer.concat(stdout).toString()),
-        });
-      } catch {
-        reject(new Error(`migrate exited ${code}:\n${stderr.slice(-3000)}`));
-      }
-    });
-  });
+  const r = await timeProcess(argv, env);
+  try {
+    return { ...r, summary: JSON.parse(r.stdout) };
+  } catch {
+    throw new Error(`migrate exited ${r.code}:\n${r.stderr.slice(-3000)}`);
+  }
 }
 
 await main();

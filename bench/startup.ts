@@ -6,12 +6,10 @@
 //
 // Run:  npm run bench:startup [-- --runs 21]
 
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { loadAverage, repo, timeProcess } from "./testbed.js";
 
-const repo = new URL("../../../..", import.meta.url).pathname; // node_modules/.cache/am-bench/bench/
 const { values: args } = parseArgs({ options: { runs: { type: "string", default: "21" } } });
 const cli = join(repo, "bin/ambient-migrate.js");
 
@@ -21,30 +19,15 @@ const cases: Record<string, string[]> = {
   "assess -f example": [cli, "assess", "-f", join(repo, "examples/bookinfo-mesh")],
 };
 
-function timeOnce(argv: string[]): Promise<{ wallMs: number; cpuMs: number }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn("/usr/bin/time", ["-f", "cpu_s=%U+%S", process.execPath, ...argv], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("close", (code) => {
-      const wallMs = performance.now() - started;
-      const cpu = /cpu_s=([\d.]+)\+([\d.]+)/.exec(stderr);
-      // assess exits 3 on the example (it has blockers): that is a complete run.
-      if (!cpu || (code !== 0 && code !== 3))
-        reject(new Error(`${argv.join(" ")} exited ${code}: ${stderr}`));
-      else resolve({ wallMs, cpuMs: (Number(cpu[1]) + Number(cpu[2])) * 1000 });
-    });
-  });
+async function timeOnce(argv: string[]): Promise<{ wallMs: number; cpuMs: number }> {
+  const r = await timeProcess([process.execPath, ...argv]);
+  // assess exits 3 on the example (it has blockers): that is a complete run.
+  if (r.code !== 0 && r.code !== 3) throw new Error(`${argv.join(" ")} exited ${r.code}: ${r.stderr}`);
+  return r;
 }
 
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-const loadAverage = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 
 const loadBefore = loadAverage();
 const runs = new Map<string, { wallMs: number; cpuMs: number }[]>(Object.keys(cases).map((k) => [k, []]));
