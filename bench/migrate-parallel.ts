@@ -109,7 +109,9 @@ async function timeMigrate(namespaces: string[]): Promise<Figures> {
   ];
   const r = await timeProcess(argv, env);
   try {
-    return { ...r, summary: JSON.parse(r.stdout) };
+    // -o json is NDJSON: the summary is the last line.
+    const last = r.stdout.trimEnd().split("\n").at(-1) ?? "";
+    return { ...r, summary: JSON.parse(last) };
   } catch {
     throw new Error(`migrate exited ${r.code}:\n${r.stderr.slice(-3000)}`);
   }
