@@ -3,7 +3,7 @@
 // a path that cannot be written is a usage error (exit 2) that names it, never a stack trace.
 
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { AmbientMigrateError, ExitCode } from "./errors.js";
 
 /**
@@ -75,7 +75,11 @@ export function writeFilesInto(
         "add --overwrite to replace them, or choose another directory; nothing was written",
       );
   }
-  for (const t of targets) writeOutputFile(t.path, t.text, options.flag);
+  for (const t of targets) {
+    // Names may hold folders (plan --output-dir: wave-1/shop/step-1-.../add/...).
+    if (dirname(t.path) !== dir) prepareOutputDir(dirname(t.path), options.flag);
+    writeOutputFile(t.path, t.text, options.flag);
+  }
   return targets.map((t) => t.path);
 }
 

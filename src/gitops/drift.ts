@@ -3,9 +3,8 @@
 // is not desired state, and no owner reverts it.
 
 import type { Change } from "../changes/index.js";
-import { describeRef, type ObjectRef, refOf } from "../inventory/identity.js";
-import { type KnownKindKey, kindKey, lookupKind } from "../inventory/kinds.js";
-import type { Inventory, KubeObject } from "../inventory/model.js";
+import { describeRef, type ObjectRef, objectAt, refOf } from "../inventory/identity.js";
+import type { Inventory } from "../inventory/model.js";
 import type { NamespacePlan } from "../plan/model.js";
 import { type GitopsOwner, gitopsCluster, gitopsOwners, revertBehaviour } from "./signals.js";
 
@@ -47,13 +46,6 @@ function targetOf(change: Change): { ref: ObjectRef; what: string; recreated: bo
   }
 }
 
-function find(inventory: Inventory, ref: ObjectRef): KubeObject | undefined {
-  const info = lookupKind(ref.apiVersion, ref.kind);
-  return info
-    ? inventory.get(kindKey(info.group, info.kind) as KnownKindKey, ref.namespace, ref.name)
-    : undefined;
-}
-
 /** Every change of the plans that touches an owned object, in plan order. */
 export function gitopsDrift(inventory: Inventory, plans: readonly NamespacePlan[]): GitopsDrift[] {
   const cluster = gitopsCluster(inventory);
@@ -63,7 +55,7 @@ export function gitopsDrift(inventory: Inventory, plans: readonly NamespacePlan[
       for (const change of step.changes) {
         const target = targetOf(change);
         if (!target) continue;
-        const object = find(inventory, target.ref);
+        const object = objectAt(inventory, target.ref);
         const owners = object ? gitopsOwners(object, cluster) : [];
         if (owners.length === 0) continue;
         const then = owners

@@ -1,8 +1,8 @@
 // How the tool names one Kubernetes object: the reference it addresses it by (apiVersion, kind,
 // namespace, name), the key it compares objects by, and the short text it shows people.
 
-import { groupOf, kindKey } from "./kinds.js";
-import type { KubeObject } from "./model.js";
+import { groupOf, type KnownKindKey, kindKey, lookupKind } from "./kinds.js";
+import type { Inventory, KubeObject } from "./model.js";
 
 /** Enough to address one object: apiVersion + kind are resolved to a resource path. */
 export interface ObjectRef {
@@ -37,4 +37,12 @@ export function describeRef(ref: Pick<ObjectRef, "kind" | "namespace" | "name">)
 export function objectKey(object: ObjectRef | Pick<KubeObject, "apiVersion" | "kind" | "metadata">): string {
   const { namespace, name } = "metadata" in object ? object.metadata : object;
   return `${kindKey(groupOf(object.apiVersion), object.kind)} ${namespace ? `${namespace}/` : ""}${name}`;
+}
+
+/** The object a reference names in the inventory (undefined for a kind the inventory does not hold). */
+export function objectAt(inventory: Inventory, ref: ObjectRef): KubeObject | undefined {
+  const info = lookupKind(ref.apiVersion, ref.kind);
+  return info
+    ? inventory.get(kindKey(info.group, info.kind) as KnownKindKey, ref.namespace, ref.name)
+    : undefined;
 }

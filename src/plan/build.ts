@@ -36,16 +36,28 @@ import {
   translateForPlan,
 } from "./translated.js";
 
+/**
+ * How a plan is built, beyond the user's options. `allSteps`: every step, done or not, also for a
+ * namespace already ambient: what `migrate --verify-only --step N` checks against the cluster.
+ */
+export interface BuildOptions {
+  allSteps?: boolean;
+}
+
 /** The plan for the namespaces: assessed, then planned, with the same options. */
 export function planNamespaces(
   inventory: Inventory,
   namespaces: readonly string[],
-  options: PlanOptions & AssessOptions,
+  options: PlanOptions & AssessOptions & BuildOptions,
 ): Plan {
   return buildPlan(inventory, assess(inventory, namespaces, options), options);
 }
 
-export function buildPlan(inventory: Inventory, assessment: Assessment, options: PlanOptions = {}): Plan {
+export function buildPlan(
+  inventory: Inventory,
+  assessment: Assessment,
+  options: PlanOptions & BuildOptions = {},
+): Plan {
   const mesh = new MeshContext(inventory, options);
   const byNamespace = new Map<string, Finding[]>();
   const meshFindings = assessment.findings.filter((f) => f.scope === "mesh");
@@ -57,7 +69,9 @@ export function buildPlan(inventory: Inventory, assessment: Assessment, options:
   }
   // Only a namespace that will migrate is translated (a blocked one keeps its sidecars anyway).
   const migrating = assessment.namespaces
-    .filter((a) => !a.blocked && a.state.mode !== "ambient" && a.state.mode !== "not-meshed")
+    .filter(
+      (a) => !a.blocked && (options.allSteps || a.state.mode !== "ambient") && a.state.mode !== "not-meshed",
+    )
     .map((a) => a.namespace);
   const translated = translateForPlan(inventory, migrating, {
     ...options,
@@ -81,7 +95,7 @@ function planNamespace(
   ctx: NamespaceContext,
   a: NamespaceAssessment,
   findings: Finding[],
-  options: PlanOptions,
+  options: PlanOptions & BuildOptions,
   translated: TranslatedConfig | undefined,
 ): NamespacePlan {
   const ns = a.namespace;
@@ -109,7 +123,7 @@ function planNamespace(
     base.notes.push("blocked: resolve the blockers above, then plan again; the namespace keeps its sidecars");
     return base;
   }
-  if (a.state.mode === "ambient") {
+  if (a.state.mode === "ambient" && !options.allSteps) {
     base.notes.push("already in ambient mode: nothing to do");
     return base;
   }
@@ -149,10 +163,12 @@ function planNamespace(
   const restart = stepNumber("restart");
   const removeInjection = stepNumber("remove-injection");
   // The waypoint step stays when a needed waypoint was never activated, even if later steps were done.
-  const left = drafts.filter(
-    (d) => stepNumber(d.id) > reached || (d.id === "activate-waypoint" && d.changes.length > 0),
-  );
-  if (reached > 0 && left.some((d) => d.id === "activate-waypoint"))
+  const left = options.allSteps
+    ? drafts
+    : drafts.filter(
+        (d) => stepNumber(d.id) > reached || (d.id === "activate-waypoint" && d.changes.length > 0),
+      );
+  if (!options.allSteps && reached > 0 && left.some((d) => d.id === "activate-waypoint"))
     left[0]?.notes.unshift(
       `step ${activate} was skipped before step ${reached}: activate the waypoint now, before step ${restart}`,
     );

@@ -20,6 +20,7 @@ import { blockedError, type DryRun, type RunResult } from "../../run/execute.js"
 import { migrateGated } from "../../run/gated.js";
 import { newHolderIdentity } from "../../run/lock.js";
 import { confirm, DEFAULT_GATE_TIMEOUT, parseTimeout, withInterruption } from "../../run/session.js";
+import { type VerifyResult, verifyStep } from "../../run/verify.js";
 import { prefixed, runWaves, summaryRows, wavesExitCode } from "../../run/waves.js";
 import { observedTraffic, wavesOf } from "../../waves/waves.js";
 import { type AnalysisFlags, addAnalysisFlags, analysisFromFlags } from "../analysis-flags.js";
@@ -39,6 +40,8 @@ interface MigrateFlags extends AnalysisFlags {
   parallel: number;
   window: string;
   allowGitopsDrift?: boolean;
+  verifyOnly?: boolean;
+  step?: StepNumber;
 }
 
 function parseParallel(value: string): number {
@@ -100,6 +103,11 @@ export function migrateCommand(io: IOStreams): Command {
     )
     .option("--window <duration>", "with --waves --prometheus: how far back to look at traffic", "7d")
     .option(
+      "--verify-only",
+      "change nothing: check that steps 1..N (--step N) are in place on the cluster and run step N's verification gates (exit 0, or 9); for a pipeline after each GitOps sync",
+    )
+    .addOption(new Option("--step <n>", "with --verify-only: the step to verify").argParser(parseStep))
+    .option(
       "--allow-gitops-drift",
       "change namespaces and objects that Argo CD, Flux or Helm manage (finding gitops-managed) even though their owner puts the changes back; suspend its sync first",
     )
@@ -117,6 +125,11 @@ Objects that Argo CD, Flux or Helm manage (assess: gitops-managed) are not chang
 with code 2 and lists them, because their owner puts the injection label back, re-creates deleted
 VirtualServices and reverts patched templates. Commit the steps instead (plan --output-dir DIR, then
 migrate --verify-only -n NS --step N after each sync), or suspend the sync and pass --allow-gitops-drift.
+
+--verify-only -n NS --step N writes nothing (no lock, no journal): it checks that what steps 1..N
+change is on the cluster (labels, pod template keys, objects added, objects deleted), then waits up to
+--timeout for step N's gates (step 4 also until no pod runs a sidecar). Exit 0: step N is done; 9: not.
+  ambient-migrate migrate --verify-only -n shop --step 3 --timeout 10m
 
 Output: -o table prints each change's kubectl equivalent and a result per namespace; -o json streams
 one JSON event per line (NDJSON) as the run goes: namespace, step and gate started / waiting /
@@ -136,6 +149,32 @@ results at the end. Progress goes to stderr.
           "drop -f",
         );
       const timeoutMs = parseTimeout(flags.timeout);
+      if (flags.step !== undefined && !flags.verifyOnly)
+        throw new AmbientMigrateError(
+          "--step goes with --verify-only",
+          ExitCode.usage,
+          "add --verify-only, or use --to-step N to stop after step N",
+        );
+      if (flags.verifyOnly) {
+        if (flags.step === undefined)
+          throw new AmbientMigrateError(
+            "--verify-only needs --step N",
+            ExitCode.usage,
+            "e.g. --verify-only -n shop --step 3",
+          );
+        const clash = [
+          flags.waves ? "--waves" : "",
+          flags.toStep !== undefined ? "--to-step" : "",
+          flags.dryRun !== "none" ? "--dry-run" : "",
+          flags.analysis || flags.slo ? "--analysis/--slo" : "",
+        ].filter((c) => c !== "");
+        if (clash.length > 0)
+          throw new AmbientMigrateError(
+            `--verify-only does not go with ${clash.join(", ")}`,
+            ExitCode.usage,
+            "drop them",
+          );
+      }
       // With --waves, --prometheus alone orders the waves by observed traffic (no analysis).
       const analysis = analysisFromFlags(
         flags.waves && !flags.analysis && !flags.slo ? { ...flags, prometheus: undefined } : flags,
@@ -145,6 +184,28 @@ results at the end. Progress goes to stderr.
       const inventory = await readCluster(port, { note });
       const namespaces = selectNamespaces(inventory, options, note);
       const observed = flags.waves ? await observedTraffic(flags, note) : [];
+      if (flags.verifyOnly && flags.step !== undefined) {
+        const step = flags.step;
+        const plan = planNamespaces(inventory, namespaces, { ...planOptionsOf(flags), allSteps: true });
+        const results: VerifyResult[] = [];
+        await withInterruption(note, async (signal) => {
+          for (const nsPlan of plan.namespaces)
+            results.push(await verifyStep(port, nsPlan, step, { timeoutMs, signal, progress: note }));
+        });
+        if (options.output === "table")
+          io.out.write(
+            table(
+              ["namespace", "step", "result"],
+              results.map((r) => [
+                r.namespace,
+                `${r.step} ${r.title}`,
+                `verified (${r.inPlace} changes in place, ${r.gates.length} gates passed)`,
+              ]),
+            ),
+          );
+        else io.out.write(structured({ verified: results }, options.output));
+        return;
+      }
       const plan = planNamespaces(inventory, namespaces, { ...planOptionsOf(flags), observed });
       // Blockers stop the whole run before any namespace is touched.
       if (plan.namespaces.some((p) => p.blocked)) throw blockedError(plan.namespaces);

@@ -1,12 +1,14 @@
 // `ambient-migrate plan`: the six steps for each selected namespace, as text to follow by hand
 // or as data (-o json|yaml) for scripts and for `migrate`.
 
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { checksFor } from "../../analysis/checks.js";
 import { defaultSloAnalysis } from "../../analysis/load.js";
 import { describeChecks } from "../../analysis/render.js";
 import { serviceTargets } from "../../analysis/targets.js";
 import { ExitCode } from "../../errors.js";
+import { type CommitFormat, planCommits } from "../../gitops/commits.js";
+import { writeFilesInto } from "../../output-files.js";
 import { planNamespaces } from "../../plan/build.js";
 import { renderPlanText } from "../../plan/render-text.js";
 import { observedTraffic, renderWaves, wavesOf } from "../../waves/waves.js";
@@ -22,6 +24,9 @@ interface PlanFlags {
   prometheus?: string;
   window: string;
   slo?: "default";
+  outputDir?: string;
+  format: CommitFormat;
+  overwrite?: boolean;
 }
 
 export function planCommand(io: IOStreams): Command {
@@ -39,7 +44,23 @@ export function planCommand(io: IOStreams): Command {
       "--prometheus <url>",
       "also learn who calls whom from traffic Prometheus observed (istio_requests_total, istio_tcp_*)",
     )
-    .option("--window <duration>", "how far back --prometheus looks (a Prometheus duration)", "7d");
+    .option("--window <duration>", "how far back --prometheus looks (a Prometheus duration)", "7d")
+    .option(
+      "--output-dir <dir>",
+      "also write the plan as commits: per wave, namespace and step, the objects to add, the patches, the objects to delete and a README with the verify command",
+    )
+    .addOption(
+      new Option(
+        "--format <format>",
+        "with --output-dir: files (add/, patches/, delete.yaml) or kustomize (the same, plus a kustomization.yaml per step building on the step before)",
+      )
+        .choices(["files", "kustomize"])
+        .default("files"),
+    )
+    .option(
+      "--overwrite",
+      "with --output-dir: replace files that exist (without it: exit 2, nothing written)",
+    );
   return addAnalysisFlags(command, false)
     .addHelpText(
       "after",
@@ -52,6 +73,14 @@ The JSON/YAML schema is documented in docs/plan-schema.md.
 Sidecar egress hosts and, with --prometheus, observed traffic; -o json then adds
 {"waves":[{"wave":1,"namespaces":[...],"why":[...]}, ...]} before "namespaces".
   ambient-migrate plan -A --waves --prometheus http://127.0.0.1:9090 --window 7d
+
+--output-dir DIR writes the plan as commits for a GitOps repository, DIR/wave-W/NS/step-N-ID/ with
+add/ (objects to add), patches/ (merge patches: label changes, pod template changes, the restart
+stamp), delete.yaml (objects to delete: kubectl delete -f delete.yaml) and README.md (what the step
+does and its verify command). --format kustomize adds DIR/wave-W/NS/base/ (the objects the steps
+patch) and a kustomization.yaml per step that builds on the step before: kubectl apply -k it.
+After each sync: ambient-migrate migrate --verify-only -n NS --step N (exit 0, or 9).
+  ambient-migrate plan -f manifests/ -A --output-dir migration/ --format kustomize
 
 --slo default lists, per namespace, every check of the default SLO that migrate --slo default runs
 (the query, its condition, the steps it is judged after, and which telemetry each Service has);
@@ -67,6 +96,29 @@ Sidecar egress hosts and, with --prometheus, observed traffic; -o json then adds
         observed,
       });
       const waves = options.waves ? wavesOf(loaded.inventory, plan, observed) : undefined;
+      if (options.outputDir) {
+        const planFlags = Object.entries(planOptionsOf(options)).map(([key, value]) => {
+          const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+          return value === true ? flag : `${flag} ${String(value)}`;
+        });
+        const files = planCommits(
+          loaded.inventory,
+          plan,
+          waves ?? wavesOf(loaded.inventory, plan, observed),
+          {
+            format: options.format,
+            now: new Date(),
+            planFlags,
+          },
+        );
+        const written = writeFilesInto(options.outputDir, files, {
+          overwrite: options.overwrite === true,
+          flag: "--output-dir",
+        });
+        note(
+          `wrote ${written.length} file(s) to ${options.outputDir} (format ${options.format}); start with its README.md`,
+        );
+      }
       const slo = options.slo
         ? defaultSloAnalysis(options.prometheus ?? "http://prometheus:9090")
         : undefined;
