@@ -140,3 +140,11 @@ export function loadKubeconfig(options: { kubeconfig?: string; context?: string 
     description: `using ${where}, context "${context}" (${cluster.server})`,
   };
 }
+
+/** Every context of the kubeconfig the flags (or $KUBECONFIG, ~/.kube/config) point at, in file order. */
+export function kubeconfigContexts(options: { kubeconfig?: string }): string[] {
+  const names = loadKubeconfig(options)
+    .config.getContexts()
+    .map((c) => c.name);
+  return [...new Set(names)];
+}

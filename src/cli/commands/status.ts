@@ -3,6 +3,7 @@
 
 import { Command } from "commander";
 import { MeshContext, NamespaceContext } from "../../assess/context.js";
+import { AmbientMigrateError, ExitCode } from "../../errors.js";
 import { K } from "../../inventory/kinds.js";
 import { annotationsOf, type Inventory, type KubeObject } from "../../inventory/model.js";
 import { A, L } from "../../mesh/labels.js";
@@ -10,7 +11,7 @@ import type { NamespaceMode } from "../../mesh/namespace-state.js";
 import { sidecarFacts } from "../../mesh/sidecar.js";
 import { bypassExemptions } from "../../plan/traffic-safety.js";
 import { JOURNAL_NAME, journalFromConfigMap, journalSummary } from "../../run/journal.js";
-import { globalOptions, loadMesh } from "../context.js";
+import { type GlobalOptions, globalOptions, loadMesh } from "../context.js";
 import { structured, table } from "../output.js";
 import { type IOStreams, noteTo } from "../streams.js";
 
@@ -82,11 +83,16 @@ export function namespaceStatuses(inventory: Inventory, namespaces: readonly str
   });
 }
 
-export function renderStatus(statuses: readonly NamespaceStatus[]): string {
+/** A namespace's status in one of several clusters (`--context a,b`, `--all-contexts`). */
+export type ClusterNamespaceStatus = NamespaceStatus & { cluster?: string };
+
+export function renderStatus(statuses: readonly ClusterNamespaceStatus[]): string {
   // The bypass column only when some namespace has a bypass DENY that exempts sidecar callers.
   const exempt = statuses.some((s) => s.bypassExempt.length > 0);
+  const fleet = statuses.some((s) => s.cluster !== undefined);
   return table(
     [
+      ...(fleet ? ["cluster"] : []),
       "namespace",
       "state",
       "injection",
@@ -96,6 +102,7 @@ export function renderStatus(statuses: readonly NamespaceStatus[]): string {
       ...(exempt ? ["sidecar callers exempt from bypass deny"] : []),
     ],
     statuses.map((s) => [
+      ...(fleet ? [s.cluster ?? "-"] : []),
       s.namespace,
       s.state,
       s.injection,
@@ -107,6 +114,64 @@ export function renderStatus(statuses: readonly NamespaceStatus[]): string {
   );
 }
 
+/** The contexts to read: several with `--context a,b,c` or `--all-contexts`; undefined for one. */
+async function fleetContexts(options: GlobalOptions, allContexts: boolean): Promise<string[] | undefined> {
+  const named = [...new Set((options.context ?? "").split(",").filter(Boolean))];
+  if (allContexts && named.length > 0)
+    throw new AmbientMigrateError(
+      "--all-contexts and --context name the clusters differently: give one",
+      ExitCode.usage,
+    );
+  if (!allContexts && named.length < 2) return undefined;
+  if (options.filename.length > 0)
+    throw new AmbientMigrateError(
+      "several clusters (--context a,b or --all-contexts) are read live, not from files",
+      ExitCode.usage,
+      "drop -f",
+    );
+  if (named.length > 1) return named;
+  const { kubeconfigContexts } = await import("../../cluster/kubeconfig.js");
+  const all = kubeconfigContexts(options);
+  if (all.length === 0)
+    throw new AmbientMigrateError("the kubeconfig defines no context", ExitCode.clusterUnreachable);
+  return all;
+}
+
+interface ClusterError {
+  cluster: string;
+  error: string;
+  exitCode: number;
+}
+
+/** Reads every cluster at once; a cluster that fails is reported, the others still listed. */
+async function fleetStatuses(
+  options: GlobalOptions,
+  contexts: readonly string[],
+  note: (line: string) => void,
+): Promise<{ statuses: ClusterNamespaceStatus[]; errors: ClusterError[] }> {
+  const everything = options.namespace.length === 0 && !options.selector;
+  const results = await Promise.all(
+    contexts.map(async (cluster) => {
+      const say = (line: string) => note(`[${cluster}] ${line}`);
+      try {
+        const loaded = await loadMesh(
+          { ...options, context: cluster, allNamespaces: options.allNamespaces || everything },
+          say,
+        );
+        say(loaded.summary);
+        return namespaceStatuses(loaded.inventory, loaded.namespaces).map((s) => ({ cluster, ...s }));
+      } catch (err) {
+        if (!(err instanceof AmbientMigrateError)) throw err;
+        return { cluster, error: err.message, exitCode: err.exitCode };
+      }
+    }),
+  );
+  return {
+    statuses: results.flatMap((r) => (Array.isArray(r) ? r : [])),
+    errors: results.flatMap((r) => (Array.isArray(r) ? [] : [r])),
+  };
+}
+
 export function statusCommand(io: IOStreams): Command {
   const note = noteTo(io);
   return new Command("status")
@@ -114,10 +179,32 @@ export function statusCommand(io: IOStreams): Command {
     .addHelpText(
       "after",
       "\nWithout -n or -l, every namespace of the cluster (or of the -f manifests) is listed.\n" +
-        "PODS counts all pods / pods with a sidecar / pods enrolled by the Istio CNI (ambient.istio.io/redirection).",
+        "PODS counts all pods / pods with a sidecar / pods enrolled by the Istio CNI (ambient.istio.io/redirection).\n\n" +
+        "Fleets: --context a,b,c or --all-contexts (every context of the kubeconfig) reads the clusters\n" +
+        'concurrently into one table with a CLUSTER column (-o json: each namespace has a "cluster" field).\n' +
+        'A cluster that cannot be read is reported on stderr and under "errors" (-o json); the others are\n' +
+        "still listed, and the exit code is that cluster's (e.g. 6: unreachable).\n" +
+        "  ambient-migrate status --context prod-eu,prod-us -n shop\n" +
+        "  ambient-migrate status --all-contexts -l istio-injection=enabled",
     )
-    .action(async (_options, command: Command) => {
+    .option(
+      "--all-contexts",
+      "read every context of the kubeconfig, concurrently, into one table with a cluster column",
+    )
+    .action(async (flags: { allContexts?: boolean }, command: Command) => {
       const options = globalOptions(command);
+      const contexts = await fleetContexts(options, flags.allContexts === true);
+      if (contexts) {
+        const { statuses, errors } = await fleetStatuses(options, contexts, note);
+        for (const e of errors) note(`error: [${e.cluster}] ${e.error}`);
+        io.out.write(
+          options.output === "table"
+            ? renderStatus(statuses)
+            : structured({ namespaces: statuses, ...(errors.length > 0 ? { errors } : {}) }, options.output),
+        );
+        if (errors[0]) process.exitCode = errors[0].exitCode;
+        return;
+      }
       const everything = options.namespace.length === 0 && !options.selector;
       const loaded = await loadMesh({ ...options, allNamespaces: options.allNamespaces || everything }, note);
       note(loaded.summary);
