@@ -112,7 +112,7 @@ const templateField = (kind: string, field: "labels" | "annotations", key: strin
 function addChange(
   change: Change,
   files: {
-    added: { object: KubeObject; reason: string }[];
+    added: { object: KubeObject; reason: string; replaces: boolean }[];
     patches: Map<string, Patch>;
     deleted: StepFiles["deleted"];
     byHand: string[];
@@ -158,7 +158,7 @@ function addChange(
       }
       return;
     case "apply":
-      files.added.push({ object: change.object, reason: change.reason });
+      files.added.push({ object: change.object, reason: change.reason, replaces: !change.created });
       return;
     case "delete":
       files.deleted.push({ ref: change.target, reason: change.reason });
@@ -221,7 +221,10 @@ function stepReadme(
   };
   section(
     "Objects to add (add/)",
-    files.added.map((a) => `${describeRef(a.ref)} (${a.file}): ${a.reason}`),
+    files.added.map(
+      (a) =>
+        `${describeRef(a.ref)} (${a.file}): ${a.reason}${a.ref.namespace && a.ref.namespace !== ns ? ` (namespace ${a.ref.namespace}: update its copy in ${a.ref.namespace}'s directories too, or a later sync of those puts the old one back)` : ""}`,
+    ),
   );
   section(
     "Patches (patches/)",
@@ -261,7 +264,7 @@ function namespaceFiles(
   const steps: { step: Step; files: StepFiles }[] = [];
   for (const step of plan.steps) {
     const collected = {
-      added: [] as { object: KubeObject; reason: string }[],
+      added: [] as { object: KubeObject; reason: string; replaces: boolean }[],
       patches: new Map<string, Patch>(),
       deleted: [] as StepFiles["deleted"],
       byHand: [] as string[],
@@ -273,7 +276,9 @@ function namespaceFiles(
       added: collected.added.map((a) => ({
         ref: refOf(a.object),
         file: name(refOf(a.object)),
-        reason: a.reason,
+        reason: a.replaces
+          ? `${a.reason}; it replaces the object of that name: change your manifest of it`
+          : a.reason,
         object: a.object,
       })),
       patches: [...collected.patches.values()].map((p) => ({

@@ -9,7 +9,8 @@ import { readManifests } from "../../../src/inventory/from-files.js";
 import { buildPlan } from "../../../src/plan/build.js";
 import type { PlanOptions } from "../../../src/plan/options.js";
 import { wavesOf } from "../../../src/waves/waves.js";
-import { EXAMPLE, runCli } from "../assess/helpers.js";
+import { EXAMPLE, inventoryOf, runCli } from "../assess/helpers.js";
+import { APP_NS, BLOCKING_NP, deployment } from "../assess/traffic-safety-cases.js";
 
 const NOW = new Date("2026-03-04T05:06:07.890Z");
 
@@ -162,6 +163,27 @@ describe("plan --output-dir: the commit layout", () => {
     ]);
     expect([...files.keys()].some((n) => n.includes("legacy-vms"))).toBe(false);
     expect(files.get("README.md")).toMatch(/- legacy-vms: blocked: .*WorkloadEntry/);
+  });
+});
+
+describe("an object the step replaces rather than adds", () => {
+  it("is written to add/ and the README says it replaces the object of that name", () => {
+    // The tool's HBONE allowance for web-only-8080 exists already (an earlier run): step 2 applies it again.
+    const existing = BLOCKING_NP.replace("name: web-only-8080", "name: web-only-8080-ambient-hbone");
+    const inventory = inventoryOf(APP_NS + deployment("web") + BLOCKING_NP + existing);
+    const plan = buildPlan(inventory, assess(inventory, ["app"]));
+    const files = new Map(
+      planCommits(inventory, plan, wavesOf(inventory, plan), { format: "files", now: NOW }).map((f) => [
+        f.name,
+        f.text,
+      ]),
+    );
+    expect(
+      files.has("wave-1/app/step-2-enable-ambient/add/networkpolicy-web-only-8080-ambient-hbone.yaml"),
+    ).toBe(true);
+    expect(files.get("wave-1/app/step-2-enable-ambient/README.md")).toMatch(
+      /NetworkPolicy\/app\/web-only-8080-ambient-hbone \(networkpolicy-web-only-8080-ambient-hbone\.yaml\): .*; it replaces the object of that name: change your manifest of it/,
+    );
   });
 });
 
