@@ -69,6 +69,12 @@ export class KubeTransport implements Transport {
   readonly server: string;
   private readonly config: KubeConfig;
   private readonly http = new IsomorphicFetchHttpLibrary();
+  /**
+   * The connection pool of the run. client-node builds a new undici Agent for every request, so
+   * each one would open (and TLS-handshake) a connection of its own; the first one is kept and
+   * its connections reused. The TLS identity of a kubeconfig context is fixed for a run.
+   */
+  private dispatcher: ReturnType<RequestContext["getDispatcher"]>;
 
   constructor(loaded: LoadedKubeconfig) {
     this.config = loaded.config;
@@ -84,6 +90,8 @@ export class KubeTransport implements Transport {
       ctx.setHeaderParam("Content-Type", req.contentType ?? "application/json");
     }
     await this.config.applySecurityAuthentication(ctx);
+    this.dispatcher ??= ctx.getDispatcher();
+    if (this.dispatcher) ctx.setDispatcher(this.dispatcher);
     ctx.setSignal(signal);
     return this.http.send(ctx).toPromise();
   }

@@ -1,0 +1,83 @@
+// The transport against a real HTTPS server (a self-signed certificate made by openssl, trusted
+// through the kubeconfig): requests of one run share their connections instead of each opening
+// and TLS-handshaking one of its own, as client-node would have them do.
+
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadKubeconfig } from "../../../src/cluster/kubeconfig.js";
+import { KubeTransport } from "../../../src/cluster/transport.js";
+
+let dir: string;
+let server: Server;
+let handshakes = 0;
+let kubeconfig: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "am-transport-"));
+  execFileSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"]
+      .concat(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem")])
+      .concat(["-out", join(dir, "cert.pem")]),
+    { stdio: "ignore" },
+  );
+  const cert = readFileSync(join(dir, "cert.pem"));
+  server = createServer({ cert, key: readFileSync(join(dir, "key.pem")) }, (req, res) => {
+    // Answers a little later, so that requests sent together are in flight together.
+    setTimeout(() => {
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ path: req.url, auth: req.headers.authorization }));
+    }, 20);
+  });
+  // Idle connections stay open for the test's length, even on a slow machine.
+  server.keepAliveTimeout = 60_000;
+  server.on("secureConnection", () => handshakes++);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  kubeconfig = join(dir, "kubeconfig");
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [
+        {
+          name: "local",
+          cluster: {
+            server: `https://127.0.0.1:${port}`,
+            "certificate-authority-data": cert.toString("base64"),
+          },
+        },
+      ],
+      users: [{ name: "me", user: { token: "secret-token" } }],
+      contexts: [{ name: "local", context: { cluster: "local", user: "me" } }],
+      "current-context": "local",
+    }),
+  );
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("KubeTransport", () => {
+  it("reuses its connections: 4 at once, then 12 more, cost 4 TLS handshakes, not 16", async () => {
+    const transport = new KubeTransport(loadKubeconfig({ kubeconfig }));
+    const get = (i: number) => transport.request({ method: "GET", path: `/api/v1/thing-${i}` });
+    const first = await Promise.all([0, 1, 2, 3].map(get));
+    for (let i = 4; i < 16; i++) {
+      const r = await get(i);
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.text)).toEqual({ path: `/api/v1/thing-${i}`, auth: "Bearer secret-token" });
+    }
+    expect(first.map((r) => JSON.parse(r.text).path)).toEqual([0, 1, 2, 3].map((i) => `/api/v1/thing-${i}`));
+    expect(handshakes).toBe(4);
+  });
+});
