@@ -103,7 +103,7 @@ export class MeshContext {
   }
 
   /** istiod's mesh config ConfigMaps: `istio`, or `istio-<rev>` per revision. */
-  meshConfigMaps(): KubeObject[] {
+  meshConfigMaps(): readonly KubeObject[] {
     return meshConfigMaps(this.inventory);
   }
 

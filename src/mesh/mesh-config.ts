@@ -17,10 +17,19 @@ function meshConfigOf(cm: KubeObject): any {
   }
 }
 
-/** istiod's mesh config ConfigMaps: `istio`, or `istio-<rev>` per revision. */
-export function meshConfigMaps(inventory: Inventory): KubeObject[] {
-  return inventory
-    .list(K.ConfigMap)
+/**
+ * What was found among the inventory's ConfigMaps, kept while no ConfigMap is added: checks and
+ * plans ask for each namespace, and scanning every ConfigMap each time is quadratic (10,000
+ * namespaces hold 10,000 kube-root-ca.crt ConfigMaps).
+ */
+const found = new WeakMap<object, { count: number; maps: readonly KubeObject[]; root: string }>();
+
+function meshConfigsOf(inventory: Inventory): { maps: readonly KubeObject[]; root: string } {
+  const entries = inventory.entries(K.ConfigMap);
+  const known = found.get(entries);
+  if (known && known.count === entries.length) return known;
+  const maps = entries
+    .map((e) => e.object)
     .filter(
       (cm) =>
         /^istio(-[\w.-]+)?$/.test(cm.metadata.name) &&
@@ -28,15 +37,22 @@ export function meshConfigMaps(inventory: Inventory): KubeObject[] {
         cm.data !== null &&
         "mesh" in (cm.data as object),
     );
+  let root = DEFAULT_ROOT_NAMESPACE;
+  for (const cm of maps) {
+    const configured = meshConfigOf(cm)?.rootNamespace;
+    if (typeof configured === "string" && configured) root = configured;
+  }
+  const result = { count: entries.length, maps, root };
+  found.set(entries, result);
+  return result;
+}
+
+/** istiod's mesh config ConfigMaps: `istio`, or `istio-<rev>` per revision. */
+export function meshConfigMaps(inventory: Inventory): readonly KubeObject[] {
+  return meshConfigsOf(inventory).maps;
 }
 
 /** The root namespace: the one given (`--root-namespace`), else the mesh config's, else Istio's default. */
 export function rootNamespaceOf(inventory: Inventory, given?: string): string {
-  if (given) return given;
-  let root = DEFAULT_ROOT_NAMESPACE;
-  for (const cm of meshConfigMaps(inventory)) {
-    const configured = meshConfigOf(cm)?.rootNamespace;
-    if (typeof configured === "string" && configured) root = configured;
-  }
-  return root;
+  return given || meshConfigsOf(inventory).root;
 }
