@@ -6,6 +6,7 @@
 import { rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { build } from "esbuild";
+import { compileSchemas } from "./compile-schemas.mjs";
 
 // @kubernetes/client-node's index re-exports its whole generated API (~4 MB of classes) and
 // does not declare itself free of side effects, so esbuild would keep all of it. Its modules
@@ -27,6 +28,7 @@ const clientNodeWithoutSideEffects = {
   },
 };
 
+await compileSchemas();
 rmSync("dist", { recursive: true, force: true });
 await build({
   entryPoints: { "ambient-migrate": "src/cli/main.ts" },

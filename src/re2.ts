@@ -35,3 +35,9 @@ export function re2FullMatch(pattern: string, text: string): boolean | undefined
   const compiled = compile(pattern);
   return "matcher" in compiled ? compiled.matcher.matches(text) : undefined;
 }
+
+/** Whether the pattern occurs anywhere in the text (JSON Schema's `pattern`); undefined when RE2 rejects it. */
+export function re2Find(pattern: string, text: string): boolean | undefined {
+  const compiled = compile(pattern);
+  return "matcher" in compiled ? compiled.matcher.matcher(text).find() : undefined;
+}

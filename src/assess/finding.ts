@@ -15,6 +15,10 @@ const warning = (summary: string): FindingCodeInfo => ({ severity: "warning", su
 const info = (summary: string): FindingCodeInfo => ({ severity: "info", summary });
 
 export const FINDING_CODES = {
+  // Input the tool cannot reason about.
+  "invalid-object": blocker(
+    "an object does not match its kind's schema: it is neither translated nor deleted",
+  ),
   // Hard blockers from Istio's guide.
   "vm-workload-entry": blocker("a WorkloadEntry (VM workload) lives in the namespace"),
   "vm-workload-group": blocker("a WorkloadGroup (VM workloads) lives in the namespace"),

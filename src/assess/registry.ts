@@ -4,6 +4,7 @@ import type { MeshCheck, NamespaceCheck } from "./check.js";
 import { authorizationPolicies } from "./checks/authorization-policies.js";
 import { destinationRules } from "./checks/destination-rules.js";
 import { gitopsManaged } from "./checks/gitops.js";
+import { invalidClusterObjects, invalidObjects } from "./checks/invalid-objects.js";
 import { l7Extensions } from "./checks/l7-extensions.js";
 import { multicluster } from "./checks/multicluster.js";
 import { namespaceState } from "./checks/namespace.js";
@@ -15,9 +16,14 @@ import { virtualServices } from "./checks/virtual-services.js";
 import { vmWorkloads } from "./checks/vm-workloads.js";
 import { workloadChecks } from "./checks/workloads.js";
 
-export const MESH_CHECKS: readonly MeshCheck[] = [multicluster, meshPeerAuthentication];
+export const MESH_CHECKS: readonly MeshCheck[] = [
+  invalidClusterObjects,
+  multicluster,
+  meshPeerAuthentication,
+];
 
 export const NAMESPACE_CHECKS: readonly NamespaceCheck[] = [
+  invalidObjects,
   namespaceState,
   vmWorkloads,
   spireWorkloads,

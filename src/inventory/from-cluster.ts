@@ -6,7 +6,7 @@
 import { crdsMissing } from "../cluster/errors.js";
 import type { ClusterPort } from "../cluster/port.js";
 import { KINDS, type KindInfo, kindKey } from "./kinds.js";
-import { Inventory } from "./model.js";
+import { addChecked, Inventory } from "./model.js";
 
 export interface ClusterReadOptions {
   /** Progress and notes for stderr. */
@@ -54,7 +54,7 @@ export async function readCluster(port: ClusterPort, options: ClusterReadOptions
     });
   });
   const inventory = new Inventory({ type: "cluster", context: port.context });
-  for (const list of lists) for (const object of list.items) inventory.add(object);
+  for (const list of lists) for (const object of list.items) addChecked(inventory, object);
   return inventory;
 }
 

@@ -5,7 +5,7 @@ import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, relative } from "node:path";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { lookupKind } from "./kinds.js";
-import { byCodePoint, Inventory, type KubeObject } from "./model.js";
+import { addChecked, byCodePoint, Inventory, type KubeObject } from "./model.js";
 import { parseDocuments } from "./parse-documents.js";
 
 const MANIFEST_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
@@ -144,8 +144,8 @@ function addValue(
     obj.apiVersion === apiVersion && obj.kind === kind ? obj : { ...obj, apiVersion, kind }
   ) as KubeObject;
   const info = lookupKind(apiVersion, kind);
-  if (info?.namespaced && !object.metadata.namespace) {
+  if (info?.namespaced && (object.metadata.namespace === undefined || object.metadata.namespace === "")) {
     object.metadata = { ...object.metadata, namespace: options.defaultNamespace ?? "default" };
   }
-  inventory.add(object, origin);
+  addChecked(inventory, object, origin);
 }

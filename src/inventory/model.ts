@@ -3,6 +3,7 @@
 // know about is dropped: backups and applies need every field.
 
 import { groupOf, K, type KnownKindKey, kindKey, lookupKind } from "./kinds.js";
+import { validateObject } from "./validate.js";
 
 export interface ObjectMeta {
   name: string;
@@ -38,6 +39,14 @@ export interface InventoryEntry {
   origin?: Origin;
 }
 
+/** An object that failed its kind's schema: kept apart, never translated nor deleted. */
+export interface InvalidEntry {
+  object: KubeObject;
+  origin?: Origin;
+  /** `path: expected ...` for each problem found. */
+  problems: { path: string; expected: string }[];
+}
+
 export type InventorySource = { type: "files"; paths: string[] } | { type: "cluster"; context: string };
 
 export class Inventory {
@@ -46,6 +55,8 @@ export class Inventory {
   /** Objects of kinds the migration does not read, counted by "Kind.group". */
   readonly skipped = new Map<string, number>();
   private readonly firstByName = new Map<string, Map<string, KubeObject>>();
+  /** Objects that failed their schema (see validate.ts), in reading order. */
+  readonly invalid: InvalidEntry[] = [];
 
   constructor(readonly source: InventorySource) {}
 
@@ -62,6 +73,11 @@ export class Inventory {
     push(this.byKind, key, entry);
     if (info.namespaced) push(this.byKindNs, `${key}\0${object.metadata.namespace ?? ""}`, entry);
     return true;
+  }
+
+  /** Keeps an object that failed its schema apart from those the migration reasons about. */
+  addInvalid(entry: InvalidEntry): void {
+    this.invalid.push(entry);
   }
 
   list(kind: KnownKindKey): KubeObject[] {
@@ -109,6 +125,7 @@ export class Inventory {
     for (const [key, entries] of this.byKindNs) {
       if (entries.length > 0) names.add(key.slice(key.indexOf("\0") + 1));
     }
+    for (const { object } of this.invalid) names.add(invalidNamespace(object));
     names.delete("");
     return [...names].sort();
   }
@@ -150,4 +167,22 @@ export function ref(object: KubeObject): string {
  */
 export function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The namespace an invalid object belongs to (a Namespace: itself), as text whatever its type. */
+export function invalidNamespace(object: KubeObject): string {
+  const meta = (typeof object.metadata === "object" && object.metadata) || ({} as ObjectMeta);
+  if (object.kind === "Namespace" && object.apiVersion === "v1") return String(meta.name ?? "");
+  return meta.namespace === undefined ? "" : String(meta.namespace);
+}
+
+/** Adds an object of a kind the migration reads after checking it against its schema. */
+export function addChecked(inventory: Inventory, object: KubeObject, origin?: Origin): void {
+  if (!lookupKind(object.apiVersion, object.kind)) {
+    inventory.add(object, origin);
+    return;
+  }
+  const problems = validateObject(object);
+  if (problems.length === 0) inventory.add(object, origin);
+  else inventory.addInvalid(origin ? { object, origin, problems } : { object, problems });
 }

@@ -5,7 +5,7 @@
 
 import { objectKey } from "../inventory/identity.js";
 import { K } from "../inventory/kinds.js";
-import type { Inventory, KubeObject } from "../inventory/model.js";
+import { type Inventory, invalidNamespace, type KubeObject } from "../inventory/model.js";
 import { rootNamespaceOf } from "../mesh/mesh-config.js";
 import { SOURCE_ANNOTATION, sourceName } from "./meta.js";
 import { translatePolicy } from "./policies.js";
@@ -58,6 +58,7 @@ export function translate(
   const wantWaypoint = (ns: string, why: KubeObject) => {
     if (!needWaypoint.has(ns)) needWaypoint.set(ns, sourceName(why));
   };
+  reportInvalid(inventory, namespaces, report);
   for (const namespace of [...namespaces].sort()) {
     for (const rule of sorted(inventory.inNamespace(K.DestinationRule, namespace))) {
       const t = translateDestinationRule(inventory, rule, report);
@@ -85,6 +86,30 @@ export function translate(
     if (!existingWaypoint(inventory, namespace)) objects.push(waypointGateway(namespace, reason));
   }
   return { objects: orderForApply(dedupe(objects, report)), afterRestart, replaces, report };
+}
+
+const TRANSLATED_KINDS = new Set([
+  "VirtualService",
+  "DestinationRule",
+  "AuthorizationPolicy",
+  "RequestAuthentication",
+  "WasmPlugin",
+]);
+
+/** Sources that failed their schema are not translated (nor deleted): one error per problem. */
+function reportInvalid(inventory: Inventory, namespaces: readonly string[], report: ReportEntry[]): void {
+  const selected = new Set(namespaces);
+  for (const { object, problems } of inventory.invalid) {
+    const namespace = invalidNamespace(object);
+    if (!selected.has(namespace) || !TRANSLATED_KINDS.has(object.kind)) continue;
+    for (const p of problems)
+      report.push({
+        source: { kind: object.kind, namespace, name: String(object.metadata?.name ?? "") },
+        level: "error",
+        field: p.path,
+        message: `does not match the ${object.kind} schema (expected ${p.expected}): not translated, never deleted`,
+      });
+  }
 }
 
 function sorted(objects: KubeObject[]): KubeObject[] {

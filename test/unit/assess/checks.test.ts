@@ -39,6 +39,10 @@ ${spec}
 
 /** One input per finding code that must produce it, with a phrase its message must hold. */
 const CASES: Record<FindingCode, { yaml: string; phrase: string; namespaces?: string[] }> = {
+  "invalid-object": {
+    yaml: `${SIDECAR_NS}apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: bad\nspec:\n  host: web\n  subsets: {v1: {labels: {version: v1}}}\n`,
+    phrase: "spec.subsets: expected array",
+  },
   "vm-workload-entry": {
     yaml: `${SIDECAR_NS}apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata:\n  name: vm\nspec:\n  address: 10.0.0.1\n`,
     phrase: "address 10.0.0.1",

@@ -2,6 +2,8 @@
 // behaviour the output does not carry must come with an error entry and never be replaced.
 
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import type { KubeObject } from "../../../src/inventory/model.js";
 import { translate } from "../../../src/translate/index.js";
 import { inventoryOf, SERVICE, virtualService } from "./helpers.js";
 
@@ -11,15 +13,37 @@ function translateVs(spec: string) {
   return translate(inventory, ["shop"]);
 }
 
+/** As translateVs, with the schema check skipped: the translator must hold on its own too. */
+function translateUnchecked(spec: string) {
+  const { inventory } = inventoryOf(SERVICE);
+  inventory.add(parse(virtualService(spec)) as KubeObject);
+  return translate(inventory, ["shop"]);
+}
+
 const errors = (r: ReturnType<typeof translateVs>) => r.report.filter((e) => e.level === "error");
 const routes = (r: ReturnType<typeof translateVs>) => r.objects.filter((o) => o.kind === "HTTPRoute");
 
 describe("silent loss", () => {
   it("a match port that is not a number is an error, never an empty HTTPRoute that replaces the source", () => {
-    const r = translateVs(`
+    const spec = `
 hosts: [web]
 http:
 - match: [{port: http, uri: {prefix: /a}}]
+  route: [{destination: {host: web}}]
+`;
+    // The schema check keeps the object out (invalid-object); the translator refuses it as well.
+    for (const r of [translateVs(spec), translateUnchecked(spec)]) {
+      expect(errors(r).map((e) => e.field)).toContain("spec.http[0].match[0].port");
+      expect(r.replaces).toEqual([]);
+      expect(routes(r)).toEqual([]);
+    }
+  });
+
+  it("(unchecked) a match port out of range is an error", () => {
+    const r = translateUnchecked(`
+hosts: [web]
+http:
+- match: [{port: 0, uri: {prefix: /a}}]
   route: [{destination: {host: web}}]
 `);
     expect(errors(r).map((e) => e.field)).toContain("spec.http[0].match[0].port");
