@@ -16,6 +16,8 @@ export interface GlobalOptions {
   selector?: string;
   output: OutputFormat;
   filename: string[];
+  /** false with --no-color (colour is then off whatever the environment says; see color.ts). */
+  color: boolean;
 }
 
 /**
@@ -56,6 +58,7 @@ export function globalOptions(
     ...(o.selector ? { selector: o.selector as string } : {}),
     output: parseOutputFormat((o.output as string | undefined) ?? "table"),
     filename: (o.filename as string[] | undefined) ?? [],
+    color: o.color !== false,
   };
 }
 

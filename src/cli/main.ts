@@ -4,7 +4,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { commands } from "./commands/index.js";
-import { type IOStreams, processStreams } from "./streams.js";
+import { type IOStreams, processStreams, styleFor } from "./streams.js";
 import "./cluster-loader.js";
 import packageJson from "../../package.json" with { type: "json" };
 
@@ -32,6 +32,10 @@ export function buildProgram(io: IOStreams = processStreams()): Command {
       "-f, --filename <path>",
       "read manifests instead of a cluster: files, directories (recursively) or - for stdin; repeatable",
       collect,
+    )
+    .option(
+      "--no-color",
+      "never colour the output (also: NO_COLOR=1; FORCE_COLOR=1 colours even off a terminal)",
     )
     .addHelpText(
       "after",
@@ -72,22 +76,25 @@ export async function run(argv: readonly string[], io: IOStreams = processStream
     await program.parseAsync([...argv], { from: "user" });
     return Number(process.exitCode ?? 0);
   } catch (err) {
-    return reportError(err, io);
+    // Parsed as far as it got; an error in parsing itself still honours a --no-color given.
+    const color = program.opts().color !== false && !argv.includes("--no-color");
+    return reportError(err, io, color);
   }
 }
 
-export function reportError(err: unknown, io: IOStreams = processStreams()): number {
+export function reportError(err: unknown, io: IOStreams = processStreams(), color = true): number {
+  const style = styleFor(io, "err", color);
   if (err instanceof CommanderError) {
     // --help and --version end in a CommanderError with exit code 0.
     return err.exitCode === 0 ? 0 : ExitCode.usage;
   }
   if (err instanceof AmbientMigrateError) {
-    io.err.write(`error: ${err.message}\n`);
+    io.err.write(`${style.fail("error:")} ${err.message}\n`);
     for (const detail of err.details) io.err.write(`  ${detail}\n`);
-    if (err.hint) io.err.write(`hint: ${err.hint}\n`);
+    if (err.hint) io.err.write(`${style.warn("hint:")} ${err.hint}\n`);
     return err.exitCode;
   }
-  io.err.write(`internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+  io.err.write(`${style.fail("internal error:")} ${(err as Error)?.stack ?? String(err)}\n`);
   io.err.write("hint: this is a bug in ambient-migrate; please report it with the command you ran\n");
   return ExitCode.internal;
 }

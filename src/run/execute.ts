@@ -17,6 +17,7 @@ import {
 import { prerequisiteMissing } from "../cluster/errors.js";
 import { istiodUnreachable } from "../cluster/istiod.js";
 import type { ClusterPort } from "../cluster/port.js";
+import { PLAIN, type Style } from "../color.js";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { observeWithFaults } from "../gates/faults.js";
 import { describeGate, type Gate, type GateContext, gateVerify, observeGate } from "../gates/index.js";
@@ -70,6 +71,8 @@ export interface RunOptions {
   now?: () => Date;
   /** The SLO gate: a baseline before step 1, an analysis on Prometheus after each gated step. */
   analysis?: AnalysisGate;
+  /** Colours for the progress lines (plain when unset; cli/color.ts decides). */
+  style?: Style;
 }
 
 export type RunResult = "migrated" | "paused" | "already-migrated" | "nothing-to-do" | "dry-run";
@@ -105,6 +108,10 @@ class Run {
       ztunnelIntervalMs: options.ztunnelIntervalMs ?? 2000,
       ...(options.faultProbeIntervalMs ? { faultProbeIntervalMs: options.faultProbeIntervalMs } : {}),
     };
+  }
+
+  private get style(): Style {
+    return this.options.style ?? PLAIN;
   }
 
   private get namespace(): string {
@@ -197,7 +204,7 @@ class Run {
       this.journal.currentStep = step.step;
       this.journal.status = "running";
       await this.save();
-      this.options.progress(`step ${step.step}: ${step.title}`);
+      this.options.progress(this.style.strong(`step ${step.step}: ${step.title}`));
       this.emit({ event: "step", phase: "started", step: step.step, title: step.title });
       try {
         for (const [index, change] of step.changes.entries()) await this.change(step, index, change);
@@ -252,7 +259,7 @@ class Run {
         `fix the cause, then resume with: ambient-migrate migrate -n ${this.namespace}   or undo with: ambient-migrate rollback ${this.namespace}`,
       );
     }
-    this.options.progress(`  passed: ${outcome.detail}`);
+    this.options.progress(`  ${this.style.ok("passed")}: ${outcome.detail}`);
     if (record) {
       this.journal.gates.push({
         step: step.step,
@@ -449,7 +456,7 @@ async function migrateNamespaceRun(
     }
     journal.failure = undefined;
     const outcome = await new Run(port, journal, { ...options, signal }, lock).run(resume);
-    if (outcome === "migrated") options.progress(`${ns}: migrated`);
+    if (outcome === "migrated") options.progress(`${ns}: ${(options.style ?? PLAIN).ok("migrated")}`);
     return outcome;
   } catch (err) {
     // A run that lost its lock, or whose journal someone deleted or changed, writes no journal:

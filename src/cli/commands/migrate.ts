@@ -28,7 +28,7 @@ import { clusterPortFor } from "../cluster-loader.js";
 import { globalOptions, selectNamespaces } from "../context.js";
 import { structured, table } from "../output.js";
 import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
-import { type IOStreams, noteTo } from "../streams.js";
+import { type IOStreams, noteTo, styleFor } from "../streams.js";
 
 interface MigrateFlags extends AnalysisFlags {
   yes?: boolean;
@@ -269,6 +269,7 @@ results at the end. Progress goes to stderr.
           // -o json: NDJSON events on stdout as they happen (docs/events.schema.json).
           ...(options.output === "json" ? { events: (e: RunEvent) => io.out.write(eventLine(e)) } : {}),
           toolVersion: command.parent?.version() ?? "unknown",
+          style: styleFor(io, "err", options.color),
           ...(flags.toStep !== undefined ? { toStep: flags.toStep } : {}),
           ...(gate ? { analysis: gate } : {}),
         });
