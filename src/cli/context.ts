@@ -87,6 +87,8 @@ export async function loadMesh(options: GlobalOptions, note: (message: string) =
     const singleNs = options.namespace.length === 1 ? options.namespace[0] : undefined;
     const read = readManifests(options.filename, singleNs ? { defaultNamespace: singleNs } : {});
     inventory = read.inventory;
+    if (read.unrendered.length > 0)
+      note(`not read, render first (kustomize build / helm template): ${read.unrendered.join(", ")}`);
     const skipped = [...inventory.skipped.values()].reduce((a, b) => a + b, 0);
     summary =
       `read ${read.documents} document(s) from ${read.files} file(s): ${inventory.count()} object(s)` +

@@ -20,11 +20,28 @@ export function structured(value: unknown, format: "json" | "yaml"): string {
 
 /** Columns separated by three spaces, headers upper-case, like `kubectl get`. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const cellsOf = (cells: readonly string[]) => cells.map(escapeControls);
+  const all = [headers.map((h) => h.toUpperCase()), ...rows].map(cellsOf);
+  // A loop, not Math.max(...): a spread of 100,000 rows overflows the stack.
+  const widths = headers.map(() => 0);
+  for (const cells of all) {
+    for (const [i, c] of cells.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
+  }
   const line = (cells: readonly string[]) =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
       .join("   ")
       .trimEnd();
-  return `${[line(headers.map((h) => h.toUpperCase())), ...rows.map(line)].join("\n")}\n`;
+  return `${all.map(line).join("\n")}\n`;
+}
+
+/**
+ * Control characters from objects (a name with ESC or a newline) shown as escapes: a table
+ * cell must neither drive the terminal nor break the row.
+ */
+export function escapeControls(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    c === "\n" ? "\\n" : c === "\t" ? "\\t" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
 }

@@ -2,7 +2,7 @@
 // multi-document YAML, JSON, `kind: List` and typed lists (`kubectl get -o yaml` dumps).
 
 import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
-import { extname, join, relative } from "node:path";
+import { basename, extname, join, relative } from "node:path";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { lookupKind } from "./kinds.js";
 import { addChecked, byCodePoint, Inventory, type KubeObject } from "./model.js";
@@ -21,25 +21,42 @@ export interface ReadResult {
   inventory: Inventory;
   files: number;
   documents: number;
+  /** Files that are not manifests yet (kustomizations, Helm charts, templates): left unread. */
+  unrendered: string[];
 }
+
+/** kubectl apply -f skips these too: they describe manifests, kustomize builds them. */
+const KUSTOMIZATIONS = new Set(["kustomization.yaml", "kustomization.yml", "Kustomization"]);
+
+/** Go template actions (`{{ .Values.x }}`, `{{- include ... }}`) in a text the YAML parsers refused. */
+const TEMPLATE = /\{\{-?\s*(?:[.$]|[a-z]+\b)/;
 
 /** Reads every manifest under the given paths; all problems are gathered into one error. */
 export function readManifests(paths: readonly string[], options: ReadOptions = {}): ReadResult {
   const inventory = new Inventory({ type: "files", paths: [...paths] });
   const problems: string[] = [];
+  const unrendered: string[] = [];
   let files = 0;
   let documents = 0;
   for (const path of paths) {
-    for (const file of expand(path, problems)) {
+    for (const file of expand(path, problems, unrendered)) {
       let text: string;
       try {
-        text = file === "-" ? (options.stdinText ?? readFileSync(0, "utf8")) : readFileSync(file, "utf8");
+        text = file === "-" ? (options.stdinText ?? readFileSync(0, "utf8")) : decode(readFileSync(file));
       } catch (err) {
         problems.push(`${file}: cannot read: ${(err as Error).message}`);
         continue;
       }
       files++;
-      documents += readText(text, file === "-" ? "<stdin>" : file, inventory, problems, options);
+      const display = file === "-" ? "<stdin>" : file;
+      // A template fails to parse: one note naming it, not its parser errors.
+      const own: string[] = [];
+      const count = readText(text, display, inventory, own, options);
+      if (own.length > 0 && TEMPLATE.test(text)) unrendered.push(`${shown(display)} (template)`);
+      else {
+        problems.push(...own);
+        documents += count;
+      }
     }
   }
   if (problems.length > 0) {
@@ -50,10 +67,27 @@ export function readManifests(paths: readonly string[], options: ReadOptions = {
       problems,
     );
   }
-  return { inventory, files, documents };
+  return { inventory, files, documents, unrendered };
 }
 
-function expand(path: string, problems: string[]): string[] {
+/**
+ * A file's text as kubectl reads it: UTF-8 (a byte order mark dropped), or UTF-16 with its byte
+ * order mark; UTF-16 without one is refused with a hint rather than read as garbage.
+ */
+export function decode(bytes: Buffer): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes.subarray(2));
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes.subarray(2));
+  if (bytes.length >= 2 && (bytes[0] === 0 || bytes[1] === 0))
+    throw new Error("looks like UTF-16 without a byte order mark; convert it: iconv -f UTF-16 -t UTF-8");
+  const text = bytes.toString("utf8");
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+function shown(file: string): string {
+  return file.startsWith("/") ? relative(process.cwd(), file) || file : file;
+}
+
+function expand(path: string, problems: string[], unrendered: string[]): string[] {
   if (path === "-") return ["-"];
   let stats: ReturnType<typeof statSync>;
   try {
@@ -62,8 +96,13 @@ function expand(path: string, problems: string[]): string[] {
     problems.push(`${path}: no such file or directory`);
     return [];
   }
-  if (!stats.isDirectory()) return [path];
+  if (!stats.isDirectory()) {
+    if (!KUSTOMIZATIONS.has(basename(path))) return [path];
+    unrendered.push(`${shown(path)} (kustomization)`);
+    return [];
+  }
   const out: string[] = [];
+  let skipped = 0;
   const walk = (dir: string) => {
     let entries: Dirent[];
     try {
@@ -72,15 +111,25 @@ function expand(path: string, problems: string[]): string[] {
       problems.push(`${dir}: cannot read directory: ${(err as Error).message}`);
       return;
     }
+    // A Helm chart holds templates and values, not manifests.
+    if (entries.some((e) => e.name === "Chart.yaml" && e.isFile())) {
+      unrendered.push(`${shown(dir)} (Helm chart)`);
+      skipped++;
+      return;
+    }
     for (const entry of entries.sort((a, b) => byCodePoint(a.name, b.name))) {
       if (entry.name.startsWith(".")) continue;
       const full = join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) out.push(full);
+      else if (KUSTOMIZATIONS.has(entry.name)) {
+        unrendered.push(`${shown(full)} (kustomization)`);
+        skipped++;
+      } else if (MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) out.push(full);
     }
   };
   walk(path);
-  if (out.length === 0) problems.push(`${path}: directory holds no .yaml, .yml or .json file`);
+  if (out.length === 0 && skipped === 0)
+    problems.push(`${path}: directory holds no .yaml, .yml or .json file`);
   return out;
 }
 
@@ -92,7 +141,7 @@ export function readText(
   problems: string[],
   options: ReadOptions = {},
 ): number {
-  const display = file.startsWith("/") ? relative(process.cwd(), file) || file : file;
+  const display = shown(file);
   const parsed = parseDocuments(text, extname(file).toLowerCase() === ".json");
   for (const problem of parsed.problems) problems.push(`${display}:${problem.line}: ${problem.message}`);
   for (const doc of parsed.documents)

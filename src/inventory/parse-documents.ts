@@ -6,11 +6,12 @@
 //   3. the `yaml` package with a LineCounter, the precise path: it names the line of every
 //      error, so any text the fast paths reject (malformed, unknown tags, directives) is
 //      parsed again here and its problems are reported as before.
-// Both YAML parsers resolve scalars with the YAML 1.2 core schema (no timestamps, no merge
-// keys, `yes`/`on` are strings), and a later duplicate key wins in both.
+// Both YAML parsers resolve scalars with the YAML 1.2 core schema (no timestamps, `yes`/`on`
+// are strings). As kubectl reads them, merge keys (`<<`) are applied and a duplicate key is an
+// error: texts with either take the precise path, which does both.
 
 import { constructFromEvents, EVENT_ID, type Event, parseEvents } from "js-yaml";
-import { LineCounter, parseAllDocuments } from "yaml";
+import { type Document, isScalar, LineCounter, parseAllDocuments, visit } from "yaml";
 
 export interface ParsedDocument {
   value: unknown;
@@ -138,6 +139,7 @@ function parseJson(text: string): ParsedText | undefined {
 }
 
 export function parseYamlFast(text: string): ParsedText | undefined {
+  if (text.includes("<<")) return undefined; // a merge key, maybe: js-yaml's events do not merge
   let events: Event[];
   let values: unknown[];
   try {
@@ -145,7 +147,8 @@ export function parseYamlFast(text: string): ParsedText | undefined {
     // js-yaml shares aliased nodes and counts aliases, not the nodes they expand to, so an
     // alias bomb would pass and blow up later output: aliases (rare in manifests) take the
     // precise path, whose limit counts expanded nodes.
-    values = constructFromEvents(events, { source: text, json: true, maxAliases: 0 });
+    // json: false: a duplicate key throws, and the precise path names both places.
+    values = constructFromEvents(events, { source: text, json: false, maxAliases: 0 });
   } catch {
     return undefined;
   }
@@ -174,7 +177,7 @@ function startOf(root: Event | undefined): number {
 /** The reference path (tests hold the fast paths to it). */
 export function parseYamlPrecise(text: string): ParsedText {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false, merge: true });
   const parsed: ParsedText = { documents: [], problems: [] };
   for (const doc of docs) {
     if (doc.errors.length > 0) {
@@ -182,6 +185,11 @@ export function parseYamlPrecise(text: string): ParsedText {
         const line = err.linePos?.[0].line ?? lineCounter.linePos(err.pos[0]).line;
         parsed.problems.push({ line, message: `malformed YAML: ${err.message.split("\n")[0]}` });
       }
+      continue;
+    }
+    const duplicates = duplicateKeys(doc, lineCounter);
+    if (duplicates.length > 0) {
+      parsed.problems.push(...duplicates);
       continue;
     }
     // The first line of the object itself, not the `---` marker or comments before it.
@@ -197,6 +205,25 @@ export function parseYamlPrecise(text: string): ParsedText {
     parsed.documents.push({ value, line });
   }
   return parsed;
+}
+
+/** Keys given twice in one mapping: kubectl refuses them, rather than keep one silently. */
+function duplicateKeys(doc: Document, lineCounter: LineCounter): ParseProblem[] {
+  const problems: ParseProblem[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const first = new Map<string, number>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key) || pair.key.value === "<<") continue;
+        const key = String(pair.key.value);
+        const line = lineCounter.linePos(pair.key.range?.[0] ?? 0).line;
+        const earlier = first.get(key);
+        if (earlier === undefined) first.set(key, line);
+        else problems.push({ line, message: `duplicate key "${key}" (first at line ${earlier})` });
+      }
+    },
+  });
+  return problems;
 }
 
 function lineAt(text: string, offset: number): number {

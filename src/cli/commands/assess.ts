@@ -5,7 +5,7 @@ import { type Assessment, assess } from "../../assess/assess.js";
 import { ExitCode } from "../../errors.js";
 import { observedTraffic, type TrafficSource } from "../../waves/waves.js";
 import { globalOptions, loadMesh } from "../context.js";
-import { structured, table } from "../output.js";
+import { escapeControls, structured, table } from "../output.js";
 import { type IOStreams, noteTo } from "../streams.js";
 
 export function assessCommand(io: IOStreams): Command {
@@ -78,7 +78,7 @@ export function renderAssessment(assessment: Assessment): string {
         .filter((f) => f.severity !== "info")
         .map(
           (f) =>
-            `  ${f.namespace} ${f.kind}/${f.name} [${f.code}]: ${f.remedy}${f.origin ? ` (${f.origin})` : ""}`,
+            `  ${escapeControls(`${f.namespace} ${f.kind}/${f.name}`)} [${f.code}]: ${f.remedy}${f.origin ? ` (${escapeControls(f.origin)})` : ""}`,
         ),
     ),
   ];
@@ -87,7 +87,7 @@ export function renderAssessment(assessment: Assessment): string {
     `\n${assessment.namespaces
       .map(
         (n) =>
-          `${n.namespace}: ${n.blocked ? "BLOCKED" : "ok"}, ${n.counts.blocker} blocker(s), ${n.counts.warning} warning(s), ${n.counts.info} info; ${n.state.summary}`,
+          `${escapeControls(n.namespace)}: ${n.blocked ? "BLOCKED" : "ok"}, ${n.counts.blocker} blocker(s), ${n.counts.warning} warning(s), ${n.counts.info} info; ${n.state.summary}`,
       )
       .join("\n")}\n`,
   );

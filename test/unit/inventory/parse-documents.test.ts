@@ -58,7 +58,7 @@ describe("parseDocuments", () => {
 
   it("resolves scalars with the YAML 1.2 core schema, like the yaml package", () => {
     const text =
-      "a: yes\nb: on\nc: 2024-01-01T00:00:00Z\nd: 0o17\ne: 0x1F\nf: .inf\ng: ~\nh: 1e3\ni: '1'\nj: 012\nk: 1\nk: 2\n<<: {m: 1}\n";
+      "a: yes\nb: on\nc: 2024-01-01T00:00:00Z\nd: 0o17\ne: 0x1F\nf: .inf\ng: ~\nh: 1e3\ni: '1'\nj: 012\n";
     const fast = parseYamlFast(text);
     expect(fast?.documents[0]?.value).toEqual({
       a: "yes",
@@ -71,8 +71,6 @@ describe("parseDocuments", () => {
       h: 1000,
       i: "1",
       j: 12,
-      k: 2,
-      "<<": { m: 1 },
     });
     expect(fast).toEqual(parseYamlPrecise(text));
   });
@@ -82,8 +80,15 @@ describe("parseDocuments", () => {
     expect(parseDocuments(text, true).documents).toEqual([{ value: { kind: "List", items: [] }, line: 3 }]);
   });
 
-  it("sends directives, unknown tags, aliases and errors to the precise path", () => {
-    for (const text of ["%YAML 1.1\n---\na: 1\n", "a: !Ref x\n", "a: &x 1\nb: *x\n", "a: [1\n"])
+  it("sends directives, unknown tags, aliases, merge keys, duplicate keys and errors to the precise path", () => {
+    for (const text of [
+      "%YAML 1.1\n---\na: 1\n",
+      "a: !Ref x\n",
+      "a: &x 1\nb: *x\n",
+      "a: [1\n",
+      "<<: {m: 1}\n",
+      "k: 1\nk: 2\n",
+    ])
       expect(parseYamlFast(text)).toBeUndefined();
   });
 
