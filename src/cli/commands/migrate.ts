@@ -15,7 +15,7 @@ import { planNamespaces } from "../../plan/build.js";
 import type { NamespacePlan } from "../../plan/model.js";
 import { renderObservability } from "../../plan/render-text.js";
 import { isStepNumber, LAST_STEP, STEPS, type StepNumber, stepNumber } from "../../plan/steps.js";
-import { eventLine, type RunEvent, type SummaryRow } from "../../run/events.js";
+import { eventLine, type RunEvent, type SummaryEvent, type SummaryRow } from "../../run/events.js";
 import { blockedError, type DryRun, type RunResult } from "../../run/execute.js";
 import { migrateGated } from "../../run/gated.js";
 import { newHolderIdentity } from "../../run/lock.js";
@@ -28,6 +28,7 @@ import { clusterPortFor } from "../cluster-loader.js";
 import { globalOptions, selectNamespaces } from "../context.js";
 import { structured, table } from "../output.js";
 import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
+import { changeLine, loggedRun } from "../run-log.js";
 import { type IOStreams, noteTo, styleFor } from "../streams.js";
 
 interface MigrateFlags extends AnalysisFlags {
@@ -42,6 +43,7 @@ interface MigrateFlags extends AnalysisFlags {
   allowGitopsDrift?: boolean;
   verifyOnly?: boolean;
   step?: StepNumber;
+  log?: string;
 }
 
 function parseParallel(value: string): number {
@@ -61,7 +63,7 @@ function parseStep(value: string): StepNumber {
 }
 
 export function migrateCommand(io: IOStreams): Command {
-  const note = noteTo(io);
+  const screen = noteTo(io);
   const base = new Command("migrate")
     .description(
       "migrate namespaces to ambient mode on the live cluster: the six steps of the plan, each change " +
@@ -108,6 +110,10 @@ export function migrateCommand(io: IOStreams): Command {
     )
     .addOption(new Option("--step <n>", "with --verify-only: the step to verify").argParser(parseStep))
     .option(
+      "--log <file>",
+      "write everything the run says to FILE, timestamped and uncoloured (progress, each change's kubectl equivalent with its manifest, every event); the terminal then shows one line per change",
+    )
+    .option(
       "--allow-gitops-drift",
       "change namespaces and objects that Argo CD, Flux or Helm manage (finding gitops-managed) even though their owner puts the changes back; suspend its sync first",
     )
@@ -140,231 +146,253 @@ results at the end. Progress goes to stderr.
   ambient-migrate migrate -n a,b,c,d --parallel 4 --yes     # 4 at once; one failing stops no other
   ambient-migrate migrate -n a,b,c --waves --parallel 2     # callers first, 2 of a wave at once`,
     )
-    .action(async (args: string[], flags: MigrateFlags, command: Command) => {
-      const options = globalOptions(command, { namespaceArgs: args });
-      if (options.filename.length > 0)
-        throw new AmbientMigrateError(
-          "migrate changes a cluster; it does not read files",
-          ExitCode.usage,
-          "drop -f",
-        );
-      const timeoutMs = parseTimeout(flags.timeout);
-      if (flags.step !== undefined && !flags.verifyOnly)
-        throw new AmbientMigrateError(
-          "--step goes with --verify-only",
-          ExitCode.usage,
-          "add --verify-only, or use --to-step N to stop after step N",
-        );
-      if (flags.verifyOnly) {
-        if (flags.step === undefined)
+    .action((args: string[], flags: MigrateFlags, command: Command) =>
+      loggedRun(flags.log, screen, async ({ note, log }) => {
+        const options = globalOptions(command, { namespaceArgs: args });
+        if (options.filename.length > 0)
           throw new AmbientMigrateError(
-            "--verify-only needs --step N",
+            "migrate changes a cluster; it does not read files",
             ExitCode.usage,
-            "e.g. --verify-only -n shop --step 3",
+            "drop -f",
           );
-        const clash = [
-          flags.waves ? "--waves" : "",
-          flags.toStep !== undefined ? "--to-step" : "",
-          flags.dryRun !== "none" ? "--dry-run" : "",
-          flags.analysis || flags.slo ? "--analysis/--slo" : "",
-        ].filter((c) => c !== "");
-        if (clash.length > 0)
+        const timeoutMs = parseTimeout(flags.timeout);
+        if (flags.step !== undefined && !flags.verifyOnly)
           throw new AmbientMigrateError(
-            `--verify-only does not go with ${clash.join(", ")}`,
+            "--step goes with --verify-only",
             ExitCode.usage,
-            "drop them",
+            "add --verify-only, or use --to-step N to stop after step N",
           );
-      }
-      // With --waves, --prometheus alone orders the waves by observed traffic (no analysis).
-      const analysis = analysisFromFlags(
-        flags.waves && !flags.analysis && !flags.slo ? { ...flags, prometheus: undefined } : flags,
-      );
-      const query = analysis && flags.dryRun === "none" ? prometheusQuery(analysis) : undefined;
-      const port = await clusterPortFor(options, note);
-      const inventory = await readCluster(port, { note });
-      const namespaces = selectNamespaces(inventory, options, note);
-      const observed = flags.waves ? await observedTraffic(flags, note) : [];
-      if (flags.verifyOnly && flags.step !== undefined) {
-        const step = flags.step;
-        const plan = planNamespaces(inventory, namespaces, { ...planOptionsOf(flags), allSteps: true });
-        const results: VerifyResult[] = [];
-        await withInterruption(note, async (signal) => {
-          for (const nsPlan of plan.namespaces)
-            results.push(await verifyStep(port, nsPlan, step, { timeoutMs, signal, progress: note }));
-        });
-        if (options.output === "table")
-          io.out.write(
-            table(
-              ["namespace", "step", "result"],
-              results.map((r) => [
-                r.namespace,
-                `${r.step} ${r.title}`,
-                `verified (${r.inPlace} changes in place, ${r.gates.length} gates passed)`,
-              ]),
-            ),
-          );
-        else io.out.write(structured({ verified: results }, options.output));
-        return;
-      }
-      const plan = planNamespaces(inventory, namespaces, { ...planOptionsOf(flags), observed });
-      // Blockers stop the whole run before any namespace is touched.
-      if (plan.namespaces.some((p) => p.blocked)) throw blockedError(plan.namespaces);
-      // GitOps owners put back what the run changes: refused before anything is touched.
-      const drift = gitopsDrift(inventory, plan.namespaces);
-      if (drift.length > 0 && !flags.allowGitopsDrift && flags.dryRun === "none")
-        throw new AmbientMigrateError(
-          `refusing to change ${drift.length} object(s) that Argo CD, Flux or Helm manage; nothing was changed`,
-          ExitCode.usage,
-          "commit the changes to Git instead (ambient-migrate plan --output-dir DIR), or suspend the sync and pass --allow-gitops-drift",
-          drift.map(describeDrift),
-        );
-      if (drift.length > 0)
-        for (const d of drift)
-          note(`gitops drift${flags.allowGitopsDrift ? " (allowed)" : ""}: ${describeDrift(d)}`);
-      const toStdout = options.output === "table" ? (l: string) => io.out.write(`${l}\n`) : note;
-
-      if (flags.dryRun === "none") {
-        const summary = plan.namespaces.map((p) => {
-          const steps = p.steps
-            .map((s) => s.step)
-            .filter((n) => flags.toStep === undefined || n <= flags.toStep);
-          return `  ${p.namespace}: ${p.state.summary}; steps ${steps.join(",") || "-"}${p.blocked ? " (BLOCKED)" : ""}`;
-        });
-        note(`about to migrate ${namespaces.length} namespace(s) on ${port.context} (${port.server}):`);
-        for (const line of summary) note(line);
-        // Templates that force injection: patched with --patch-forced-injection, else they keep sidecars.
-        for (const p of plan.namespaces) {
-          const step = p.steps.find((s) => s.id === "remove-injection");
-          for (const n of step?.notes ?? []) note(`  ${p.namespace} step ${step?.step}: ${n}`);
+        if (flags.verifyOnly) {
+          if (flags.step === undefined)
+            throw new AmbientMigrateError(
+              "--verify-only needs --step N",
+              ExitCode.usage,
+              "e.g. --verify-only -n shop --step 3",
+            );
+          const clash = [
+            flags.waves ? "--waves" : "",
+            flags.toStep !== undefined ? "--to-step" : "",
+            flags.dryRun !== "none" ? "--dry-run" : "",
+            flags.analysis || flags.slo ? "--analysis/--slo" : "",
+          ].filter((c) => c !== "");
+          if (clash.length > 0)
+            throw new AmbientMigrateError(
+              `--verify-only does not go with ${clash.join(", ")}`,
+              ExitCode.usage,
+              "drop them",
+            );
         }
-        if (!(await confirm("proceed?", flags.yes === true))) {
-          note("nothing changed");
-          process.exitCode = ExitCode.usage;
+        // With --waves, --prometheus alone orders the waves by observed traffic (no analysis).
+        const analysis = analysisFromFlags(
+          flags.waves && !flags.analysis && !flags.slo ? { ...flags, prometheus: undefined } : flags,
+        );
+        const query = analysis && flags.dryRun === "none" ? prometheusQuery(analysis) : undefined;
+        const port = await clusterPortFor(options, note);
+        const inventory = await readCluster(port, { note });
+        const namespaces = selectNamespaces(inventory, options, note);
+        const observed = flags.waves ? await observedTraffic(flags, note) : [];
+        if (flags.verifyOnly && flags.step !== undefined) {
+          const step = flags.step;
+          const plan = planNamespaces(inventory, namespaces, { ...planOptionsOf(flags), allSteps: true });
+          const results: VerifyResult[] = [];
+          await withInterruption(note, async (signal) => {
+            for (const nsPlan of plan.namespaces)
+              results.push(await verifyStep(port, nsPlan, step, { timeoutMs, signal, progress: note }));
+          });
+          if (options.output === "table")
+            io.out.write(
+              table(
+                ["namespace", "step", "result"],
+                results.map((r) => [
+                  r.namespace,
+                  `${r.step} ${r.title}`,
+                  `verified (${r.inPlace} changes in place, ${r.gates.length} gates passed)`,
+                ]),
+              ),
+            );
+          else io.out.write(structured({ verified: results }, options.output));
           return;
         }
-      }
-
-      const holder = newHolderIdentity();
-      /** One namespace, its analysis gate included; `say` writes progress (prefixed in waves). */
-      const migrateOne = async (
-        nsPlan: NamespacePlan,
-        seen: Inventory,
-        signal: AbortSignal,
-        say: (line: string) => void,
-        out: (line: string) => void,
-      ): Promise<RunResult> => {
-        const gate =
-          analysis && query
-            ? new AnalysisGate(analysis, nsPlan.namespace, serviceTargets(seen, nsPlan), query, say)
-            : undefined;
-        if (gate) for (const line of describeChecks(gate.analysis, nsPlan.namespace, gate.checks)) say(line);
-        const result = await migrateGated(port, nsPlan, {
-          timeoutMs,
-          dryRun: flags.dryRun,
-          holder,
-          backupDir: flags.backupDir,
-          signal,
-          out,
-          progress: say,
-          // -o json: NDJSON events on stdout as they happen (docs/events.schema.json).
-          ...(options.output === "json" ? { events: (e: RunEvent) => io.out.write(eventLine(e)) } : {}),
-          toolVersion: command.parent?.version() ?? "unknown",
-          style: styleFor(io, "err", options.color),
-          ...(flags.toStep !== undefined ? { toStep: flags.toStep } : {}),
-          ...(gate ? { analysis: gate } : {}),
-        });
-        // Dashboards, alerts and scrape targets that change now (not done by migrate itself).
-        if (result === "migrated" && nsPlan.observability)
-          for (const line of renderObservability(nsPlan.observability)) say(line);
-        return result;
-      };
-
-      const waves = flags.waves ? wavesOf(inventory, plan, observed) : undefined;
-      /** The results at the end: a table, the yaml document, or the last NDJSON event (summary). */
-      const summarize = (rows: SummaryRow[], exitCode: number) => {
-        if (options.output === "json")
-          io.out.write(
-            eventLine({
-              time: new Date().toISOString(),
-              event: "summary",
-              phase: "finished",
-              exitCode,
-              namespaces: rows,
-              ...(waves ? { waves } : {}),
-            }),
+        const plan = planNamespaces(inventory, namespaces, { ...planOptionsOf(flags), observed });
+        // Blockers stop the whole run before any namespace is touched.
+        if (plan.namespaces.some((p) => p.blocked)) throw blockedError(plan.namespaces);
+        // GitOps owners put back what the run changes: refused before anything is touched.
+        const drift = gitopsDrift(inventory, plan.namespaces);
+        if (drift.length > 0 && !flags.allowGitopsDrift && flags.dryRun === "none")
+          throw new AmbientMigrateError(
+            `refusing to change ${drift.length} object(s) that Argo CD, Flux or Helm manage; nothing was changed`,
+            ExitCode.usage,
+            "commit the changes to Git instead (ambient-migrate plan --output-dir DIR), or suspend the sync and pass --allow-gitops-drift",
+            drift.map(describeDrift),
           );
-        else if (options.output === "yaml")
-          io.out.write(structured({ ...(waves ? { waves } : {}), namespaces: rows }, "yaml"));
-        else {
-          const failed = rows.some((r) => r.error);
-          io.out.write(
-            table(
-              [...(waves ? ["wave"] : []), "namespace", "result", ...(failed ? ["error"] : [])],
-              rows.map((r) => [
-                ...(waves ? [String(r.wave)] : []),
-                r.namespace,
-                r.result,
-                ...(failed ? [r.error ? `exit ${r.exitCode}: ${r.error}` : ""] : []),
-              ]),
-            ),
-          );
-        }
-      };
+        if (drift.length > 0)
+          for (const d of drift)
+            note(`gitops drift${flags.allowGitopsDrift ? " (allowed)" : ""}: ${describeDrift(d)}`);
+        // The kubectl equivalents: on stdout (-o table) and in the log; with --log, a real run shows
+        // one line per change on the terminal instead (from its change event) and logs the rest.
+        const screenOut = options.output === "table" ? (l: string) => io.out.write(`${l}\n`) : screen;
+        const toStdout = !log
+          ? screenOut
+          : flags.dryRun === "none"
+            ? (l: string) => log.write("kubectl", l)
+            : (l: string) => {
+                screenOut(l);
+                log.write("kubectl", l);
+              };
 
-      // Sequential (the default): one namespace after the other, stopping at the first failure.
-      if (!waves && flags.parallel === 1) {
-        const results: SummaryRow[] = [];
-        await withInterruption(note, async (signal) => {
-          for (const nsPlan of plan.namespaces) {
-            note(`== ${nsPlan.namespace}`);
-            const result = await migrateOne(nsPlan, inventory, signal, note, toStdout);
-            results.push({ namespace: nsPlan.namespace, result });
+        if (flags.dryRun === "none") {
+          const summary = plan.namespaces.map((p) => {
+            const steps = p.steps
+              .map((s) => s.step)
+              .filter((n) => flags.toStep === undefined || n <= flags.toStep);
+            return `  ${p.namespace}: ${p.state.summary}; steps ${steps.join(",") || "-"}${p.blocked ? " (BLOCKED)" : ""}`;
+          });
+          note(`about to migrate ${namespaces.length} namespace(s) on ${port.context} (${port.server}):`);
+          for (const line of summary) note(line);
+          // Templates that force injection: patched with --patch-forced-injection, else they keep sidecars.
+          for (const p of plan.namespaces) {
+            const step = p.steps.find((s) => s.id === "remove-injection");
+            for (const n of step?.notes ?? []) note(`  ${p.namespace} step ${step?.step}: ${n}`);
           }
-        });
-        summarize(results, ExitCode.ok);
-        return;
-      }
-
-      // Waves in order (without --waves, every namespace in one), up to N namespaces of a wave at once.
-      for (const w of waves ?? []) note(`wave ${w.wave} of ${waves?.length}: ${w.namespaces.join(", ")}`);
-      const runs = await withInterruption(note, (signal) =>
-        runWaves(
-          waves ?? [{ wave: 1, namespaces: plan.namespaces.map((p) => p.namespace) }],
-          { parallel: flags.parallel, signal },
-          async (wave) => {
-            if (!waves) return { now: inventory, plans: plan };
-            note(`== wave ${wave.wave} of ${waves.length}: ${wave.namespaces.join(", ")}`);
-            // Planned afresh: earlier waves changed the cluster (bypass lists, sidecar callers).
-            const now = await readCluster(port, { note });
-            return {
-              now,
-              plans: planNamespaces(now, wave.namespaces, { ...planOptionsOf(flags), observed }),
-            };
-          },
-          async (namespace, { now, plans }) => {
-            const nsPlan = plans.namespaces.find((p) => p.namespace === namespace);
-            if (!nsPlan)
-              throw new AmbientMigrateError(`${namespace} is no longer in the cluster`, ExitCode.notFound);
-            if (nsPlan.blocked) throw blockedError([nsPlan]);
-            // The lines of namespaces run at once each say which namespace they are about.
-            const say = prefixed(namespace, note);
-            say("started");
-            const result = await migrateOne(nsPlan, now, signal, say, prefixed(namespace, toStdout));
-            say(result);
-            return result;
-          },
-        ),
-      );
-      const failed = runs.filter((r) => r.error);
-      if (failed.length > 0) {
-        note(`${failed.length} of ${runs.length} namespace(s) failed:`);
-        for (const r of failed) {
-          note(`  ${r.namespace} (exit ${r.error?.exitCode}): ${r.error?.message}`);
-          if (r.error?.hint) note(`    hint: ${r.error.hint}`);
+          if (!(await confirm("proceed?", flags.yes === true))) {
+            note("nothing changed");
+            process.exitCode = ExitCode.usage;
+            return;
+          }
         }
-      }
-      const exitCode = wavesExitCode(runs);
-      summarize(summaryRows(runs, waves !== undefined), exitCode);
-      process.exitCode = exitCode;
-    });
+
+        const holder = newHolderIdentity();
+        /** One namespace, its analysis gate included; `say` writes progress (prefixed in waves). */
+        const migrateOne = async (
+          nsPlan: NamespacePlan,
+          seen: Inventory,
+          signal: AbortSignal,
+          say: (line: string) => void,
+          out: (line: string) => void,
+        ): Promise<RunResult> => {
+          const gate =
+            analysis && query
+              ? new AnalysisGate(analysis, nsPlan.namespace, serviceTargets(seen, nsPlan), query, say)
+              : undefined;
+          if (gate)
+            for (const line of describeChecks(gate.analysis, nsPlan.namespace, gate.checks)) say(line);
+          const result = await migrateGated(port, nsPlan, {
+            timeoutMs,
+            dryRun: flags.dryRun,
+            holder,
+            backupDir: flags.backupDir,
+            signal,
+            out,
+            progress: say,
+            // -o json: NDJSON events on stdout as they happen (docs/events.schema.json); --log: in the log.
+            ...(options.output === "json" || log
+              ? {
+                  events: (e: RunEvent) => {
+                    if (options.output === "json") io.out.write(eventLine(e));
+                    if (!log) return;
+                    log.event(e);
+                    const line = changeLine(e);
+                    if (line) say(line);
+                  },
+                }
+              : {}),
+            toolVersion: command.parent?.version() ?? "unknown",
+            style: styleFor(io, "err", options.color),
+            ...(flags.toStep !== undefined ? { toStep: flags.toStep } : {}),
+            ...(gate ? { analysis: gate } : {}),
+          });
+          // Dashboards, alerts and scrape targets that change now (not done by migrate itself).
+          if (result === "migrated" && nsPlan.observability)
+            for (const line of renderObservability(nsPlan.observability)) say(line);
+          return result;
+        };
+
+        const waves = flags.waves ? wavesOf(inventory, plan, observed) : undefined;
+        /** The results at the end: a table, the yaml document, or the last NDJSON event (summary). */
+        const summarize = (rows: SummaryRow[], exitCode: number) => {
+          const summary: SummaryEvent = {
+            time: new Date().toISOString(),
+            event: "summary",
+            phase: "finished",
+            exitCode,
+            namespaces: rows,
+            ...(waves ? { waves } : {}),
+          };
+          log?.event(summary);
+          if (options.output === "json") io.out.write(eventLine(summary));
+          else if (options.output === "yaml")
+            io.out.write(structured({ ...(waves ? { waves } : {}), namespaces: rows }, "yaml"));
+          else {
+            const failed = rows.some((r) => r.error);
+            io.out.write(
+              table(
+                [...(waves ? ["wave"] : []), "namespace", "result", ...(failed ? ["error"] : [])],
+                rows.map((r) => [
+                  ...(waves ? [String(r.wave)] : []),
+                  r.namespace,
+                  r.result,
+                  ...(failed ? [r.error ? `exit ${r.exitCode}: ${r.error}` : ""] : []),
+                ]),
+              ),
+            );
+          }
+        };
+
+        // Sequential (the default): one namespace after the other, stopping at the first failure.
+        if (!waves && flags.parallel === 1) {
+          const results: SummaryRow[] = [];
+          await withInterruption(note, async (signal) => {
+            for (const nsPlan of plan.namespaces) {
+              note(`== ${nsPlan.namespace}`);
+              const result = await migrateOne(nsPlan, inventory, signal, note, toStdout);
+              results.push({ namespace: nsPlan.namespace, result });
+            }
+          });
+          summarize(results, ExitCode.ok);
+          return;
+        }
+
+        // Waves in order (without --waves, every namespace in one), up to N namespaces of a wave at once.
+        for (const w of waves ?? []) note(`wave ${w.wave} of ${waves?.length}: ${w.namespaces.join(", ")}`);
+        const runs = await withInterruption(note, (signal) =>
+          runWaves(
+            waves ?? [{ wave: 1, namespaces: plan.namespaces.map((p) => p.namespace) }],
+            { parallel: flags.parallel, signal },
+            async (wave) => {
+              if (!waves) return { now: inventory, plans: plan };
+              note(`== wave ${wave.wave} of ${waves.length}: ${wave.namespaces.join(", ")}`);
+              // Planned afresh: earlier waves changed the cluster (bypass lists, sidecar callers).
+              const now = await readCluster(port, { note });
+              return {
+                now,
+                plans: planNamespaces(now, wave.namespaces, { ...planOptionsOf(flags), observed }),
+              };
+            },
+            async (namespace, { now, plans }) => {
+              const nsPlan = plans.namespaces.find((p) => p.namespace === namespace);
+              if (!nsPlan)
+                throw new AmbientMigrateError(`${namespace} is no longer in the cluster`, ExitCode.notFound);
+              if (nsPlan.blocked) throw blockedError([nsPlan]);
+              // The lines of namespaces run at once each say which namespace they are about.
+              const say = prefixed(namespace, note);
+              say("started");
+              const result = await migrateOne(nsPlan, now, signal, say, prefixed(namespace, toStdout));
+              say(result);
+              return result;
+            },
+          ),
+        );
+        const failed = runs.filter((r) => r.error);
+        if (failed.length > 0) {
+          note(`${failed.length} of ${runs.length} namespace(s) failed:`);
+          for (const r of failed) {
+            note(`  ${r.namespace} (exit ${r.error?.exitCode}): ${r.error?.message}`);
+            if (r.error?.hint) note(`    hint: ${r.error.hint}`);
+          }
+        }
+        const exitCode = wavesExitCode(runs);
+        summarize(summaryRows(runs, waves !== undefined), exitCode);
+        process.exitCode = exitCode;
+      }),
+    );
 }
