@@ -3,14 +3,17 @@
 
 import { Command } from "commander";
 import { MeshContext, NamespaceContext } from "../../assess/context.js";
+import { readZtunnel, type ZtunnelConfig } from "../../cluster/ztunnel.js";
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
 import { K } from "../../inventory/kinds.js";
 import { annotationsOf, type Inventory, type KubeObject } from "../../inventory/model.js";
 import { A, L } from "../../mesh/labels.js";
 import type { NamespaceMode } from "../../mesh/namespace-state.js";
+import { podDataplanes } from "../../mesh/pod-dataplane.js";
 import { sidecarFacts } from "../../mesh/sidecar.js";
 import { bypassExemptions } from "../../plan/traffic-safety.js";
 import { JOURNAL_NAME, journalFromConfigMap, journalSummary } from "../../run/journal.js";
+import { clusterPortFor } from "../cluster-loader.js";
 import { type GlobalOptions, globalOptions, loadMesh } from "../context.js";
 import { structured, table } from "../output.js";
 import { type IOStreams, noteTo } from "../streams.js";
@@ -172,6 +175,37 @@ async function fleetStatuses(
   };
 }
 
+/** `status --workloads`: the pods of the selected namespaces and their data planes. */
+async function workloadsStatus(io: IOStreams, options: GlobalOptions, note: (line: string) => void) {
+  const everything = options.namespace.length === 0 && !options.selector;
+  const loaded = await loadMesh({ ...options, allNamespaces: options.allNamespaces || everything }, note);
+  note(loaded.summary);
+  let ztunnel: ZtunnelConfig | undefined;
+  let ztunnelError: string | undefined;
+  if (options.filename.length > 0) ztunnelError = "manifests were read, not a cluster: ztunnel not asked";
+  else {
+    try {
+      ztunnel = await readZtunnel(await clusterPortFor(options, () => {}));
+      note(`ztunnel's workloads read from ${ztunnel.source}`);
+    } catch (err) {
+      if (!(err instanceof AmbientMigrateError) || err.exitCode === ExitCode.forbidden) throw err;
+      ztunnelError = err.message;
+    }
+  }
+  if (ztunnelError) note(`ztunnel: ${ztunnelError}; pods without a sidecar are shown as unknown`);
+  const pods = podDataplanes(loaded.inventory, loaded.namespaces, ztunnel);
+  if (options.output !== "table") {
+    io.out.write(structured({ pods, ...(ztunnelError ? { ztunnelError } : {}) }, options.output));
+    return;
+  }
+  io.out.write(
+    table(
+      ["namespace", "pod", "dataplane", "protocol", "waypoint", "istiod sync"],
+      pods.map((p) => [p.namespace, p.pod, p.dataplane, p.protocol, p.waypoint, p.istiodSync ?? "-"]),
+    ),
+  );
+}
+
 export function statusCommand(io: IOStreams): Command {
   const note = noteTo(io);
   return new Command("status")
@@ -185,14 +219,31 @@ export function statusCommand(io: IOStreams): Command {
         'A cluster that cannot be read is reported on stderr and under "errors" (-o json); the others are\n' +
         "still listed, and the exit code is that cluster's (e.g. 6: unreachable).\n" +
         "  ambient-migrate status --context prod-eu,prod-us -n shop\n" +
-        "  ambient-migrate status --all-contexts -l istio-injection=enabled",
+        "  ambient-migrate status --all-contexts -l istio-injection=enabled\n\n" +
+        "--workloads lists each pod with its data plane, what istioctl proxy-status and ztunnel-config\n" +
+        "workloads show between them: sidecar, ztunnel (protocol HBONE, its waypoint) or none. A sidecar's\n" +
+        "sync with istiod is not read (istioctl proxy-status reads it over xDS).\n" +
+        "  ambient-migrate status -n shop --workloads -o json",
     )
     .option(
       "--all-contexts",
       "read every context of the kubeconfig, concurrently, into one table with a cluster column",
     )
-    .action(async (flags: { allContexts?: boolean }, command: Command) => {
+    .option(
+      "--workloads",
+      "list each pod with its data plane instead: sidecar, ztunnel (HBONE and its waypoint, from ztunnel's config_dump) or none",
+    )
+    .action(async (flags: { allContexts?: boolean; workloads?: boolean }, command: Command) => {
       const options = globalOptions(command);
+      if (flags.workloads) {
+        if (flags.allContexts || (options.context ?? "").includes(","))
+          throw new AmbientMigrateError(
+            "--workloads reads one cluster",
+            ExitCode.usage,
+            "give one --context",
+          );
+        return workloadsStatus(io, options, note);
+      }
       const contexts = await fleetContexts(options, flags.allContexts === true);
       if (contexts) {
         const { statuses, errors } = await fleetStatuses(options, contexts, note);
