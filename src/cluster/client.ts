@@ -10,6 +10,7 @@ import { FIELD_MANAGER } from "../ownership.js";
 import {
   concurrentEdit,
   httpError,
+  isApiserverStatus,
   isNetworkError,
   isStatus,
   networkError,
@@ -601,7 +602,9 @@ export class ApiClusterPort implements ClusterPort {
     } catch (err) {
       throw isNetworkError(err) ? networkError(err, this) : err;
     }
-    if (response.status === 401 || response.status === 403) {
+    // Only the apiserver's own refusal is RBAC; a 403 relayed from the pod's side (an egress
+    // proxy's "denied destination") is an unreachable pod like a 5xx.
+    if ((response.status === 401 || response.status === 403) && isApiserverStatus(response.text)) {
       throw httpError(response.status, response.text, {
         verb: "create",
         group: "",
@@ -611,9 +614,14 @@ export class ApiClusterPort implements ClusterPort {
         name: pod.name,
       });
     }
-    if (response.status >= 500 || response.status === 404) {
+    if (
+      response.status >= 500 ||
+      response.status === 404 ||
+      response.status === 403 ||
+      response.status === 401
+    ) {
       throw new AmbientMigrateError(
-        `cannot reach ${pod.namespace}/${pod.name} port ${port}: port-forward failed (${fallbackReason}) and the pod proxy answered ${response.status}`,
+        `cannot reach ${pod.namespace}/${pod.name} port ${port}: port-forward failed (${fallbackReason}) and the pod proxy answered ${response.status}${response.text.trim() ? ` (${response.text.trim().slice(0, 200)})` : ""}`,
         ExitCode.clusterUnreachable,
         "ztunnel binds its admin port to localhost, which only port-forward reaches: check that " +
           "pods/portforward is allowed and that the apiserver can reach the kubelet",

@@ -60,6 +60,21 @@ function parseStatus(body: string): StatusBody | undefined {
   }
 }
 
+/** The authorizer's words ("User \"x\" cannot create resource \"pods\" ..."), not admission's. */
+function rbacDenial(message: string): boolean {
+  return /\bcannot [a-z]+ resource\b/.test(message);
+}
+
+/** An answer the apiserver wrote itself (a Status), not one it relayed from a pod or a proxy. */
+export function isApiserverStatus(body: string): boolean {
+  return parseStatus(body)?.kind === "Status";
+}
+
+/** Admission refused the request (quota, PodSecurity, a policy webhook): RBAC allowed it. */
+export function refusedByAdmission(err: unknown): err is ClusterRequestError {
+  return isStatus(err, 403) && err.message.includes("refused by the apiserver's admission");
+}
+
 /** An error answer from the apiserver (status >= 400) for the request described. */
 export function httpError(status: number, body: string, req: RequestDescription): ClusterRequestError {
   const statusBody = parseStatus(body);
@@ -73,6 +88,17 @@ export function httpError(status: number, body: string, req: RequestDescription)
       ExitCode.forbidden,
       "the cluster does not accept the kubeconfig's credentials: refresh the token or certificate (e.g. log in again), or pick another --context",
       details,
+      status,
+      reason,
+    );
+  }
+  if (status === 403 && statusBody && !rbacDenial(serverMessage)) {
+    // Admission (a quota, PodSecurity, a policy webhook) refused it: RBAC allowed the request.
+    return new ClusterRequestError(
+      `${what} refused by the apiserver's admission: ${serverMessage}`,
+      ExitCode.forbidden,
+      "the message names what refused it (a ResourceQuota, the namespace's PodSecurity level, a policy webhook): change that, then run again",
+      [],
       status,
       reason,
     );

@@ -139,7 +139,10 @@ export class FakeClusterPort implements ClusterPort {
       if (call.namespace) req.namespace = call.namespace;
       throw httpError(
         403,
-        JSON.stringify({ message: `fake RBAC refuses ${call.verb} ${call.resource}` }),
+        JSON.stringify({
+          kind: "Status",
+          message: `${call.resource} is forbidden: User "fake" cannot ${call.verb} resource "${call.resource}" (fake RBAC)`,
+        }),
         req,
       );
     }

@@ -7,7 +7,7 @@
 
 import { K, kindInfo } from "../inventory/kinds.js";
 import type { KubeObject } from "../inventory/model.js";
-import { ClusterRequestError } from "./errors.js";
+import { ClusterRequestError, refusedByAdmission } from "./errors.js";
 import type { ClusterPort } from "./port.js";
 
 export interface InjectorVerdict {
@@ -19,6 +19,11 @@ export interface InjectorVerdict {
   webhook?: string;
   /** The apiserver's own words. */
   message?: string;
+  /**
+   * Admission refused the dry-run pod after the mutating webhooks had run (a quota, PodSecurity):
+   * the injector answered, but what it would inject cannot be seen. The refusal's words.
+   */
+  refused?: string;
 }
 
 export const PROBE_PREFIX = "ambient-migrate-probe-";
@@ -68,6 +73,7 @@ export async function probeInjector(
     return { reachable: true, injected: hasProxy(created) };
   } catch (err) {
     const failed = webhookFailure(err);
+    if (!failed && refusedByAdmission(err)) return { reachable: true, injected: false, refused: err.message };
     if (!failed) throw err;
     return { reachable: false, injected: false, ...failed };
   }

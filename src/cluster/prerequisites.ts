@@ -5,7 +5,7 @@
 import { K, type KindInfo, kindInfo } from "../inventory/kinds.js";
 import { crdsMissing, prerequisiteMissing } from "./errors.js";
 import type { ClusterPort } from "./port.js";
-import { findZtunnel } from "./ztunnel.js";
+import { findZtunnelDaemonSet } from "./ztunnel.js";
 
 const REQUIRED_CRDS = [
   K.VirtualService,
@@ -53,6 +53,7 @@ export async function checkAmbientPrerequisites(port: ClusterPort): Promise<Prer
     }
     istiod = `webhook ${webhook.metadata.name}`;
   }
-  const { daemonSet } = await findZtunnel(port);
+  // Its pods need not be Ready yet (nodes coming back after a restart): the gates wait for them.
+  const daemonSet = await findZtunnelDaemonSet(port);
   return { istiod, ztunnel: `DaemonSet ${daemonSet.metadata.namespace}/${daemonSet.metadata.name}` };
 }

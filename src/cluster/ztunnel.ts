@@ -8,7 +8,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { K, kindInfo } from "../inventory/kinds.js";
 import type { KubeObject } from "../inventory/model.js";
-import { prerequisiteMissing } from "./errors.js";
 import type { ClusterPort } from "./port.js";
 
 export const ZTUNNEL_ADMIN_PORT = 15000;
@@ -139,29 +138,68 @@ function selectorOf(ds: KubeObject): string {
 }
 
 /** The ztunnel DaemonSet, wherever it runs (istio-system, ztunnel on Sail/OpenShift, ...). */
-export async function findZtunnel(port: ClusterPort): Promise<{ daemonSet: KubeObject; pod: KubeObject }> {
+export async function findZtunnelDaemonSet(port: ClusterPort): Promise<KubeObject> {
   const daemonSets = (await port.list(kindInfo(K.DaemonSet))).items.filter(isZtunnel);
   const daemonSet =
     daemonSets.find((d) => d.metadata.labels?.app === "ztunnel") ??
     daemonSets.find((d) => d.metadata.name === "ztunnel");
-  if (!daemonSet) {
-    throw prerequisiteMissing(
+  if (!daemonSet)
+    throw new ZtunnelMissing(
       "no ztunnel DaemonSet in the cluster (looked for label app=ztunnel or name ztunnel in every namespace)",
-      "install Istio's ambient components first: istioctl install --set profile=ambient, or helm install ztunnel istio/ztunnel -n istio-system",
     );
-  }
+  return daemonSet;
+}
+
+/** "ztunnel-a (Running, Ready=False: NodeNotReady)": what kept a pod from being Ready. */
+function podState(pod: KubeObject): string {
+  const conditions = (pod.status?.conditions ?? []) as { type?: string; status?: string; reason?: string }[];
+  const readyCondition = conditions.find((c) => c.type === "Ready");
+  const state = [
+    pod.metadata.deletionTimestamp ? "terminating" : (pod.status?.phase ?? "no phase"),
+    readyCondition
+      ? `Ready=${readyCondition.status}${readyCondition.reason ? `: ${readyCondition.reason}` : ""}`
+      : "no Ready condition",
+  ];
+  return `${pod.metadata.name} (${state.join(", ")})`;
+}
+
+/** The ztunnel DaemonSet and one of its Ready pods (the first by name, so reads are stable). */
+export async function findZtunnel(port: ClusterPort): Promise<{ daemonSet: KubeObject; pod: KubeObject }> {
+  const daemonSet = await findZtunnelDaemonSet(port);
   const namespace = daemonSet.metadata.namespace as string;
   const selector = selectorOf(daemonSet);
   const pods = (await port.list(kindInfo(K.Pod), namespace, selector ? { labelSelector: selector } : {}))
     .items;
+  const where = `the ztunnel DaemonSet ${namespace}/${daemonSet.metadata.name}`;
+  const check = `kubectl -n ${namespace} get pods -l ${selector || "app=ztunnel"}`;
+  if (pods.length === 0) throw new ZtunnelMissing(`${where} has no pod`, check);
   const pod = pods.filter(ready).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))[0];
-  if (!pod) {
-    throw prerequisiteMissing(
-      `the ztunnel DaemonSet ${namespace}/${daemonSet.metadata.name} has no Ready pod (${pods.length} pod(s) in total)`,
-      `check it with: kubectl -n ${namespace} get pods -l ${selector || "app=ztunnel"}`,
+  if (!pod)
+    throw new ZtunnelNotReady(`${where} has no Ready pod yet: ${pods.map(podState).join(", ")}`, check);
+  return { daemonSet, pod };
+}
+
+/** No ztunnel to read: no DaemonSet, or a DaemonSet without pods (exit 8, what to install). */
+export class ZtunnelMissing extends AmbientMigrateError {
+  constructor(message: string, check?: string) {
+    super(
+      message,
+      ExitCode.prerequisiteMissing,
+      check
+        ? `check the DaemonSet's pods and events: ${check}`
+        : "install Istio's ambient components first: istioctl install --set profile=ambient, or helm install ztunnel istio/ztunnel -n istio-system",
     );
   }
-  return { daemonSet, pod };
+}
+
+/**
+ * ztunnel's pods exist and none is Ready, e.g. while its nodes come back after a control-plane
+ * restart. Gates wait on it like any other pending state, and fail at their timeout with it.
+ */
+export class ZtunnelNotReady extends AmbientMigrateError {
+  constructor(message: string, check: string) {
+    super(message, ExitCode.verificationFailed, `check the pods and their events: ${check}`);
+  }
 }
 
 /** A ztunnel pod whose admin endpoint could not be read, even after retries. */

@@ -8,6 +8,8 @@ import type { ClusterPort, WaitResult } from "../cluster/port.js";
 import {
   readZtunnel,
   type ZtunnelConfig,
+  ZtunnelMissing,
+  ZtunnelNotReady,
   ZtunnelUnreadable,
   type ZtunnelWorkload,
 } from "../cluster/ztunnel.js";
@@ -110,7 +112,12 @@ export async function watchUntil(
     : { passed: false, detail: `${what}: ${pending}` };
 }
 
-/** Re-reads ztunnel (it cannot be watched) until judge passes or the gate times out. */
+/**
+ * Re-reads ztunnel (it cannot be watched) until judge passes or the gate times out. A ztunnel
+ * that cannot serve yet (pods not Ready while their nodes come back, admin port down, a dropped
+ * port-forward) or is not there at all is waited on like any other pending state: at the timeout
+ * the gate fails naming what it saw last, except that a ztunnel still missing then is exit 8.
+ */
 export async function pollZtunnel(
   ctx: GateContext,
   judge: (config: ZtunnelConfig, pods: KubeObject[]) => string | undefined,
@@ -121,20 +128,22 @@ export async function pollZtunnel(
   let last = "";
   for (;;) {
     const pods = (await ctx.port.list(kindInfo(K.Pod), namespace)).items;
-    // An unreadable ztunnel (admin port down, port-forward dropped) is waited on like any other
-    // pending state: the gate fails at its timeout, naming the pod.
+    let missing: ZtunnelMissing | undefined;
     const pending = await readZtunnel(ctx.port).then(
       (config) => judge(config, pods),
       (err: unknown) => {
-        if (err instanceof ZtunnelUnreadable) return err.message;
-        throw err;
+        if (err instanceof ZtunnelMissing) missing = err;
+        else if (!(err instanceof ZtunnelUnreadable || err instanceof ZtunnelNotReady)) throw err;
+        return (err as Error).message;
       },
     );
     if (pending === undefined) return { passed: true, detail: what };
     if (pending !== last) ctx.progress(`  waiting: ${what}: ${pending}`);
     last = pending;
-    if (Date.now() + ctx.ztunnelIntervalMs > deadline || ctx.signal.aborted)
+    if (Date.now() + ctx.ztunnelIntervalMs > deadline || ctx.signal.aborted) {
+      if (missing && !ctx.signal.aborted) throw missing;
       return { passed: false, detail: `${what}: ${pending}` };
+    }
     await sleep(ctx.ztunnelIntervalMs, undefined, { signal: ctx.signal }).catch(() => undefined);
   }
 }

@@ -68,6 +68,8 @@ export interface RunOptions {
   /** Stop after this step (`migrate --to-step N`): the journal records it, a later run goes on. */
   toStep?: StepNumber;
   ztunnelIntervalMs?: number;
+  /** How often the Lease is renewed (10 s). */
+  lockRenewIntervalMs?: number;
   now?: () => Date;
   /** The SLO gate: a baseline before step 1, an analysis on Prometheus after each gated step. */
   analysis?: AnalysisGate;
@@ -424,7 +426,7 @@ async function migrateNamespaceRun(
 
   const lock = await NamespaceLock.acquire(port, ns, options.holder, options.now?.() ?? new Date());
   const lost = new AbortController();
-  lock.keepRenewed((err) => lost.abort(err));
+  lock.keepRenewed((err) => lost.abort(err), options.lockRenewIntervalMs);
   const signal = AbortSignal.any([options.signal, lost.signal]);
   let journal: Journal | undefined;
   try {
@@ -482,8 +484,9 @@ async function migrateNamespaceRun(
         });
       if (wasInterrupted && !(err instanceof AmbientMigrateError && err.exitCode === ExitCode.interrupted))
         throw interrupted(ns, journal.currentStep);
-      if (lost.signal.aborted && !wasInterrupted) throw lost.signal.reason;
     }
+    // The renewal found the lock taken while the run waited: that, not an interruption, stopped it.
+    if (lost.signal.aborted && !options.signal.aborted) throw lost.signal.reason;
     throw err;
   } finally {
     await lock.release().catch(() => undefined);

@@ -74,6 +74,7 @@ function lockLost(namespace: string, holder: string | undefined, lease?: KubeObj
 export class NamespaceLock {
   private timer: NodeJS.Timeout | undefined;
   private lost: Error | undefined;
+  private renewing: Promise<void> | undefined;
 
   private constructor(
     private readonly port: ClusterPort,
@@ -142,14 +143,14 @@ export class NamespaceLock {
    * that fails for another reason (the apiserver restarting) is tried again at the next tick;
    * verify() before each change settles whether the lock is still held.
    */
-  keepRenewed(onLost: (err: Error) => void): void {
+  keepRenewed(onLost: (err: Error) => void, everyMs = RENEW_EVERY_MS): void {
     this.timer = setInterval(() => {
       this.renew().catch((err: Error) => {
         if (!(err instanceof LockLost)) return;
         this.lost = err;
         onLost(err);
       });
-    }, RENEW_EVERY_MS);
+    }, everyMs);
     this.timer.unref();
   }
 
@@ -168,7 +169,16 @@ export class NamespaceLock {
     if (leaseExpired(lease, now)) await this.renew(now);
   }
 
-  async renew(now: Date = new Date()): Promise<void> {
+  /** One renewal at a time: while the apiserver is away a renewal retries for long, and the
+   * timer's next one must not race it (the loser's precondition would fail: a lock "lost" to itself). */
+  renew(now: Date = new Date()): Promise<void> {
+    this.renewing ??= this.renewOnce(now).finally(() => {
+      this.renewing = undefined;
+    });
+    return this.renewing;
+  }
+
+  private async renewOnce(now: Date): Promise<void> {
     const lease = await this.port.get(lockRef(this.namespace));
     const holder = lease?.spec?.holderIdentity;
     if (holder !== this.holder) throw lockLost(this.namespace, holder, lease);
@@ -177,9 +187,12 @@ export class NamespaceLock {
         fieldManager: this.fieldManager,
       });
     } catch (err) {
-      // Taken between the read and the renewal.
-      if (isStatus(err, 409)) throw lockLost(this.namespace, undefined);
-      throw err;
+      if (!isStatus(err, 409)) throw err;
+      // A conflict after a lost answer may be this run's own renewal that landed: the lock is
+      // lost only when the Lease now names someone else (or is gone).
+      const after = await this.port.get(lockRef(this.namespace));
+      const holderNow = after?.spec?.holderIdentity as string | undefined;
+      if (holderNow !== this.holder) throw lockLost(this.namespace, holderNow, after);
     }
   }
 

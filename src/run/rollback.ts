@@ -165,9 +165,11 @@ async function injectionWouldWork(
     let template: any = live;
     for (const key of podTemplatePath(live.kind)) template = template?.[key];
     const verdict = await probeInjector(port, namespace, template);
+    // Refused after injection (a quota): what it would inject cannot be seen; the rollout gate
+    // reports the refusal in the controller's words.
     const why = !verdict.reachable
       ? `injection would fail: webhook "${verdict.webhook}": ${verdict.message}`
-      : !verdict.injected
+      : !verdict.injected && !verdict.refused
         ? `the injector would not add istio-proxy to the pods of ${entry.target} (a server-side dry run of its pod template came back without it)`
         : undefined;
     if (!why) continue;

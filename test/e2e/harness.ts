@@ -13,8 +13,15 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 const run = promisify(execFile);
 const repo = new URL("../..", import.meta.url).pathname;
 
+let kubeconfigOfFile: string | undefined;
+
+/** Points this test file's kubectl, istioctl and CLI runs at another cluster (the fault testbed). */
+export function useKubeconfig(path: string): void {
+  kubeconfigOfFile = path;
+}
+
 export function kubeconfigPath(): string {
-  return inject("kubeconfig");
+  return kubeconfigOfFile ?? inject("kubeconfig");
 }
 
 function env(): NodeJS.ProcessEnv {

@@ -166,6 +166,43 @@ YAML
     pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
     echo "---"; cat "$DATA/kwok-stage/$f"
   done
+  # As a kubelet does once its node is back: the node lifecycle controller marks a node's pods
+  # Ready=False while the node's lease goes unrenewed (the apiserver or etcd stopped), and kwok's
+  # own stages only make Pending pods Ready, so without this they would stay NotReady for good.
+  cat <<'YAML'
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-ready-again
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Running']
+    - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
+      operator: 'In'
+      values: ['False']
+  next:
+    statusTemplate: |
+      conditions:
+      {{ range .status.conditions }}
+      - type: {{ .type | Quote }}
+        {{ if eq .type "Ready" }}
+        status: "True"
+        lastTransitionTime: {{ Now | Quote }}
+        {{ else }}
+        status: {{ .status | Quote }}
+        lastTransitionTime: {{ .lastTransitionTime | Quote }}
+        {{ end }}
+      {{ end }}
+YAML
 } > "$kwok_config"
 # Options as flags: a KwokConfiguration document in --config would replace kwok's defaults.
 start kwok kwok --kubeconfig "$KUBECONFIG_FILE" --config "$kwok_config" --manage-all-nodes=true \

@@ -88,8 +88,23 @@ describe("errors", () => {
     expect(error.details[0]).toContain("system:serviceaccount:x:y");
   });
 
+  it("tells admission's refusal (a quota) from RBAC's, in the apiserver's words", async () => {
+    const quota =
+      'pods "probe-x" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=1, limited: pods=1';
+    const transport = new ScriptedTransport(() => json(403, statusBody(403, "Forbidden", quota)));
+    const error = await new ApiClusterPort(transport)
+      .create({ apiVersion: "v1", kind: "Pod", metadata: { name: "probe-x", namespace: "shop" } })
+      .catch((e) => e);
+    expect(error.message).toBe(
+      `create pods in namespace shop refused by the apiserver's admission: ${quota}`,
+    );
+    expect(error.hint).not.toContain("ClusterRole");
+  });
+
   it("says the namespace for namespaced refusals", async () => {
-    const transport = new ScriptedTransport(() => json(403, statusBody(403, "Forbidden", "no")));
+    const transport = new ScriptedTransport(() =>
+      json(403, statusBody(403, "Forbidden", 'x is forbidden: User "u" cannot do resource "x"')),
+    );
     const error = await new ApiClusterPort(transport)
       .delete({ apiVersion: "networking.istio.io/v1", kind: "VirtualService", namespace: "shop", name: "r" })
       .catch((e) => e);
@@ -448,8 +463,25 @@ describe("portForwardGet", () => {
     expect(notes[0]).toContain("trying the pod proxy subresource");
   });
 
+  it("a 403 the pod proxy relays (not the apiserver's Status) is an unreachable pod, not RBAC", async () => {
+    const transport = new ScriptedTransport(() => ({
+      status: 403,
+      text: "resolve_deny: denied destination",
+    }));
+    transport.portForwardHandler = async () => {
+      throw new Error("failed to dial 127.0.0.1:26000: connect: connection refused");
+    };
+    const error = await new ApiClusterPort(transport)
+      .portForwardGet(pod, 15000, "/config_dump")
+      .catch((e) => e);
+    expect(error.exitCode).toBe(ExitCode.clusterUnreachable);
+    expect(error.message).toContain("the pod proxy answered 403 (resolve_deny: denied destination)");
+  });
+
   it("names pods/portforward when both ways are refused", async () => {
-    const transport = new ScriptedTransport(() => json(403, statusBody(403, "Forbidden", "no")));
+    const transport = new ScriptedTransport(() =>
+      json(403, statusBody(403, "Forbidden", 'x is forbidden: User "u" cannot do resource "x"')),
+    );
     transport.portForwardHandler = async () => {
       throw new Error("Unexpected server response: 403");
     };

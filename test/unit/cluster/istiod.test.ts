@@ -57,6 +57,26 @@ describe("probeInjector", () => {
   });
 });
 
+describe("probeInjector under a quota", () => {
+  it("a pod refused by admission after the webhooks ran: the injector answered, what it adds is unseen", async () => {
+    const port = new Injector();
+    const quota =
+      'pods "p" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=1, limited: pods=1';
+    port.create = async () => {
+      throw httpError(403, JSON.stringify({ kind: "Status", reason: "Forbidden", message: quota }), {
+        verb: "create",
+        group: "",
+        resource: "pods",
+        namespace: "shop",
+      });
+    };
+    const verdict = await probeInjector(port, "shop");
+    expect(verdict).toMatchObject({ reachable: true, injected: false });
+    expect(verdict.refused).toContain("exceeded quota");
+    expect(await istiodUnreachable(port, "shop")).toBeUndefined();
+  });
+});
+
 describe("istiodUnreachable", () => {
   it("an istiod Deployment without an available replica is unreachable, without a probe", async () => {
     const port = new Injector([

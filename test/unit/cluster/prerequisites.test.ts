@@ -40,6 +40,15 @@ describe("checkAmbientPrerequisites", () => {
     expect(found.istiod).toBe("webhook istio-sidecar-injector");
   });
 
+  it("accepts a ztunnel whose pods are not Ready yet (the gates wait for them)", async () => {
+    const notReady = {
+      ...ztunnelPod,
+      status: { phase: "Running", conditions: [{ type: "Ready", status: "False" }] },
+    };
+    const found = await checkAmbientPrerequisites(new FakeClusterPort([istiod, ztunnel, notReady]));
+    expect(found.ztunnel).toBe("DaemonSet istio-system/ztunnel");
+  });
+
   it("fails with exit 8 without istiod, without ztunnel, or without Gateway API CRDs", async () => {
     const noIstiod = await checkAmbientPrerequisites(new FakeClusterPort([ztunnel])).catch((e) => e);
     expect(noIstiod).toMatchObject({ exitCode: ExitCode.prerequisiteMissing });

@@ -122,7 +122,10 @@ describe("ApiClusterPort.watch", () => {
       expect(Number(req.query?.timeoutSeconds)).toBeGreaterThanOrEqual(300);
       onLine(JSON.stringify({ type: "ADDED", object: pod("a", "6") }));
       onLine('{"type":"MODI'); // a torn line from a dropped connection is ignored
-      return json(403, statusBody(403, "Forbidden", "no watch for you"));
+      return json(
+        403,
+        statusBody(403, "Forbidden", 'pods is forbidden: User "u" cannot watch resource "pods"'),
+      );
     };
     const events: WatchEvent[] = [];
     const error = await new ApiClusterPort(transport)

@@ -10,6 +10,8 @@ import {
   capturedByZtunnel,
   parseConfigDump,
   readZtunnel,
+  ZtunnelMissing,
+  ZtunnelNotReady,
   ZtunnelUnreadable,
 } from "../../../src/cluster/ztunnel.js";
 import { ExitCode } from "../../../src/errors.js";
@@ -121,14 +123,24 @@ describe("readZtunnel", () => {
     expect(error.hint).toContain("profile=ambient");
   });
 
-  it("fails with exit 8 when no ztunnel pod is Ready", async () => {
+  it("says which ztunnel pods exist and why none is Ready (a state gates wait on, not exit 8)", async () => {
     const fake = new FakeClusterPort([
       daemonSet("istio-system", "ztunnel", { app: "ztunnel" }),
       pod("istio-system", "z", false),
     ]);
     const error = await readZtunnel(fake).catch((e) => e);
+    expect(error).toBeInstanceOf(ZtunnelNotReady);
+    expect(error.message).toBe(
+      "the ztunnel DaemonSet istio-system/ztunnel has no Ready pod yet: z (Running, Ready=False)",
+    );
+  });
+
+  it("fails with exit 8 when the ztunnel DaemonSet has no pod", async () => {
+    const fake = new FakeClusterPort([daemonSet("istio-system", "ztunnel", { app: "ztunnel" })]);
+    const error = await readZtunnel(fake).catch((e) => e);
+    expect(error).toBeInstanceOf(ZtunnelMissing);
     expect(error.exitCode).toBe(ExitCode.prerequisiteMissing);
-    expect(error.message).toContain("has no Ready pod (1 pod(s) in total)");
+    expect(error.hint).toContain("kubectl -n istio-system get pods -l app=ztunnel");
   });
 
   it("retries a dropped port-forward and reads the answer of the next attempt", async () => {

@@ -161,6 +161,55 @@ describe("pod gates", () => {
   });
 });
 
+describe("ztunnel not serving yet (after a control-plane restart)", () => {
+  const notReady = (name: string): KubeObject => ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: "istio-system", labels: { app: "ztunnel" } },
+    spec: { containers: [{ name: "istio-proxy" }] },
+    status: { phase: "Running", conditions: [{ type: "Ready", status: "False", reason: "NodeNotReady" }] },
+  });
+
+  it("waits while ztunnel's pods exist but none is Ready, saying what it saw, and passes once one is", async () => {
+    const port = shop();
+    port.put(notReady("ztunnel-q7x2w"));
+    const seen: string[] = [];
+    setTimeout(() => port.put(ztunnel[1] as KubeObject), 100);
+    const outcome = await observeGate(
+      { type: "ztunnel-workloads", namespace: "shop" },
+      {
+        port,
+        timeoutMs: 3000,
+        signal: new AbortController().signal,
+        progress: (m) => seen.push(m),
+        ztunnelIntervalMs: 20,
+      },
+    );
+    expect(outcome.passed).toBe(true);
+    expect(seen.join("\n")).toContain(
+      "waiting: ztunnel lists every pod of shop with protocol HBONE: the ztunnel DaemonSet istio-system/ztunnel has no Ready pod yet: ztunnel-q7x2w (Running, Ready=False: NodeNotReady)",
+    );
+  });
+
+  it("fails the gate at its timeout (exit 9 by the executor), naming the pods that stayed not Ready", async () => {
+    const port = shop();
+    port.put(notReady("ztunnel-q7x2w"));
+    expect(await observe(port, { type: "pods-redirected", namespace: "shop", except: [legacy] })).toEqual({
+      passed: false,
+      detail: expect.stringMatching(
+        /: the ztunnel DaemonSet istio-system\/ztunnel has no Ready pod yet: ztunnel-q7x2w \(Running, Ready=False: NodeNotReady\)$/,
+      ),
+    });
+  });
+
+  it("waits for a ztunnel DaemonSet without pods, then fails with exit 8 naming it", async () => {
+    const port = new FakeClusterPort([...fixture("pods.yaml"), ztunnel[0] as KubeObject]);
+    const error = await observe(port, { type: "ztunnel-workloads", namespace: "shop" }).catch((e) => e);
+    expect(error.exitCode).toBe(8);
+    expect(error.message).toContain("the ztunnel DaemonSet istio-system/ztunnel has no pod");
+  });
+});
+
 describe("waypoint-programmed", () => {
   it("waits for Programmed=True and an address", async () => {
     const port = new FakeClusterPort(fixture("waypoints.yaml"));

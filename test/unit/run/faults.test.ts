@@ -217,4 +217,21 @@ describe("concurrent edits during the run", { timeout: 30_000 }, () => {
     expect(((await readJournal(sim, NS)) as Journal).status).toBe("running");
     expect(sim.nsLabels()["istio.io/rev"]).toBe("1-27");
   });
+
+  it("the lock taken while a gate waits, found by the renewal: exit 10 naming the other run, not an interruption", async () => {
+    const sim = new EditedDuringStep2(async (s) => {
+      const lease = (await s.get(lockRef(NS))) as KubeObject;
+      s.put({
+        ...lease,
+        spec: { ...lease.spec, holderIdentity: "other-host-7-abc123", renewTime: new Date().toISOString() },
+      });
+      s.ztunnelBroken = true; // the gate keeps waiting: the renewal finds the loss first
+    });
+    const err = await failure(migrate(sim, { timeoutMs: 5_000, lockRenewIntervalMs: 50 }));
+    expect(err.exitCode).toBe(ExitCode.conflict);
+    expect(err.message).toMatch(
+      /^the migration lock of shop \(Lease ambient-migrate-lock\) was taken by another run/,
+    );
+    expect(((await readJournal(sim, NS)) as Journal).status).toBe("running");
+  });
 });

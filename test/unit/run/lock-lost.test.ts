@@ -1,8 +1,11 @@
 // A run that lost its lock (paused past its Lease, another run took it) notices before its
 // next change; one whose Lease merely expired, with nobody taking it, renews and goes on.
 import { describe, expect, it } from "vitest";
+import { ClusterRequestError } from "../../../src/cluster/errors.js";
 import { FakeClusterPort } from "../../../src/cluster/fake.js";
+import type { ApplyOptions } from "../../../src/cluster/port.js";
 import { ExitCode } from "../../../src/errors.js";
+import type { KubeObject } from "../../../src/inventory/model.js";
 import { LockLost, lockRef, NamespaceLock } from "../../../src/run/lock.js";
 import { deadHolder } from "./sim.js";
 
@@ -50,5 +53,37 @@ describe("NamespaceLock.verify", () => {
     const error = await lock.verify().catch((e) => e);
     expect(error).toBeInstanceOf(LockLost);
     expect(error.message).toContain("was deleted");
+  });
+
+  it("a renewal whose answer was lost keeps the lock (its retry conflicts with its own write)", async () => {
+    const fake = new FakeClusterPort();
+    const holder = deadHolder();
+    const lock = await NamespaceLock.acquire(fake, "shop", holder);
+    let applies = 0;
+    // The apiserver stores the renewal, the connection drops before the answer, the retry
+    // carries the old resourceVersion: 409.
+    const port = new Proxy(fake, {
+      get(target, prop, receiver) {
+        if (prop !== "apply") return Reflect.get(target, prop, receiver);
+        return async (object: KubeObject, options: ApplyOptions) => {
+          applies++;
+          await target.apply(object, options);
+          throw new ClusterRequestError(
+            "Operation cannot be fulfilled",
+            ExitCode.conflict,
+            undefined,
+            [],
+            409,
+            "Conflict",
+          );
+        };
+      },
+    });
+    Object.assign(lock, { port });
+    // Two renewals at once (the timer fired again while the first one waited): one request.
+    await Promise.all([lock.renew(), lock.renew()]);
+    expect(applies).toBe(1);
+    await lock.verify();
+    expect((await lease(fake))?.spec.holderIdentity).toBe(holder);
   });
 });
