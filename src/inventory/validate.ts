@@ -35,7 +35,21 @@ export function validateObject(object: { apiVersion: string; kind: string }): Sc
       : [];
   }
   if (validate(object)) return [];
-  return (validate.errors ?? []).slice(0, 3).map(describe);
+  // The apiserver writes a zero time as null (a pod condition's lastProbeTime, kubectl's
+  // `creationTimestamp: null`) and reads a null field as absent: so does the check.
+  const errors = validate.errors ?? [];
+  if (errors.some((e) => e.keyword === "type") && validate(withoutNulls(object))) return [];
+  return errors.slice(0, 3).map(describe);
+}
+
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, withoutNulls(v)]),
+  );
 }
 
 function describe(error: ErrorObject): SchemaProblem {

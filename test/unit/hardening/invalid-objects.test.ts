@@ -6,6 +6,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { readManifests } from "../../../src/inventory/from-files.js";
+import { validateObject } from "../../../src/inventory/validate.js";
 import { cli, SERVICE, tempDir } from "./helpers.js";
 
 const NS = `apiVersion: v1
@@ -98,6 +99,26 @@ describe("invalid objects", () => {
     const r = await cli(["assess", "-f", `${dir}/m.yaml`, "-o", "json"]);
     expect(r.code, r.stderr).toBe(3);
     expect(r.stdout).toContain("metadata.namespace: expected string");
+  });
+});
+
+describe("null is absent, as the apiserver reads it", () => {
+  it("a pod as the apiserver returns it (lastProbeTime: null) and kubectl's creationTimestamp: null are valid", () => {
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "web-1", namespace: "shop", creationTimestamp: null },
+      spec: { containers: [{ name: "web", image: "web:1" }] },
+      status: {
+        phase: "Running",
+        conditions: [
+          { type: "Ready", status: "True", lastProbeTime: null, lastTransitionTime: "2026-12-01T11:11:01Z" },
+        ],
+      },
+    };
+    expect(validateObject(pod)).toEqual([]);
+    const broken = { ...pod, spec: { containers: "web" } };
+    expect(validateObject(broken)).not.toEqual([]);
   });
 });
 
