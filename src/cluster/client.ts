@@ -16,7 +16,7 @@ import {
   networkError,
   type RequestDescription,
 } from "./errors.js";
-import { getRequest, parseResponse } from "./http1.js";
+import { getRequest, parseResponse, responseComplete } from "./http1.js";
 import { describeManager, foreignOwners, latestForeignWriter } from "./managed-fields.js";
 import {
   type ApplyOptions,
@@ -581,7 +581,7 @@ export class ApiClusterPort implements ClusterPort {
         pod,
         port,
         getRequest(path),
-        (received) => parseResponse(received)?.complete === true,
+        responseComplete,
         PORT_FORWARD_TIMEOUT_MS,
       );
       const parsed = parseResponse(raw);

@@ -17,6 +17,20 @@ export interface ParsedResponse {
 }
 
 const HEADER_END = Buffer.from("\r\n\r\n");
+const LAST_CHUNK = Buffer.from("0\r\n\r\n");
+
+/**
+ * Whether the response in `data` is complete, asked as each piece of it arrives: a chunked body
+ * is parsed only once the data ends with the last chunk, not for every piece (a ztunnel config
+ * dump comes in hundreds of pieces: parsing all of it each time was quadratic).
+ */
+export function responseComplete(data: Buffer): boolean {
+  const end = data.indexOf(HEADER_END);
+  if (end < 0) return false;
+  const chunked = /\r\ntransfer-encoding:[^\r]*\bchunked\b/i.test(data.subarray(0, end).toString("latin1"));
+  if (chunked && !data.subarray(data.length - LAST_CHUNK.length).equals(LAST_CHUNK)) return false;
+  return parseResponse(data)?.complete === true;
+}
 
 export function parseResponse(data: Buffer): ParsedResponse | undefined {
   const end = data.indexOf(HEADER_END);

@@ -161,27 +161,36 @@ export class KubeTransport implements Transport {
     const output = new PassThrough();
     const errors = new PassThrough();
     const input = new PassThrough();
-    const chunks: Buffer[] = [];
+    // What arrived, in a buffer that doubles as it fills: concatenating every piece again for
+    // each new one was quadratic in the size of the answer.
+    let buffer = Buffer.alloc(64 * 1024);
+    let used = 0;
+    const received = () => buffer.subarray(0, used);
     const errorText: Buffer[] = [];
     let socket: { close(): void } | undefined;
     try {
       return await new Promise<Buffer>((resolve, reject) => {
         const timer = setTimeout(() => {
-          const received = Buffer.concat(chunks);
+          const soFar = received();
           reject(
             new Error(
               `port-forward to ${pod.namespace}/${pod.name}:${port} timed out after ${timeoutMs} ms` +
-                (received.length > 0 ? ` with ${received.length} incomplete byte(s)` : " with no answer") +
+                (soFar.length > 0 ? ` with ${soFar.length} incomplete byte(s)` : " with no answer") +
                 (errorText.length > 0 ? `: ${Buffer.concat(errorText).toString()}` : ""),
             ),
           );
         }, timeoutMs);
         output.on("data", (chunk: Buffer) => {
-          chunks.push(chunk);
-          const received = Buffer.concat(chunks);
-          if (isComplete(received)) {
+          if (used + chunk.length > buffer.length) {
+            const bigger = Buffer.alloc(Math.max(buffer.length * 2, used + chunk.length));
+            buffer.copy(bigger, 0, 0, used);
+            buffer = bigger;
+          }
+          chunk.copy(buffer, used);
+          used += chunk.length;
+          if (isComplete(received())) {
             clearTimeout(timer);
-            resolve(received);
+            resolve(received());
           }
         });
         errors.on("data", (chunk: Buffer) => {
@@ -193,9 +202,8 @@ export class KubeTransport implements Transport {
           socket = ws;
           ws.on("close", () => {
             // A server that closes the connection ends the response ("Connection: close").
-            const received = Buffer.concat(chunks);
             clearTimeout(timer);
-            if (received.length > 0) resolve(received);
+            if (used > 0) resolve(received());
             else reject(new Error("port-forward connection closed with no answer"));
           });
           input.write(request);

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { getRequest, parseResponse } from "../../../src/cluster/http1.js";
+import { getRequest, parseResponse, responseComplete } from "../../../src/cluster/http1.js";
 import { loadKubeconfig, resolveSource } from "../../../src/cluster/kubeconfig.js";
 import { ExitCode } from "../../../src/errors.js";
 
@@ -121,6 +121,17 @@ describe("http1", () => {
     const whole = parseResponse(Buffer.from(`${partial}0\r\n\r\n`));
     expect(whole?.complete).toBe(true);
     expect(whole?.body.toString()).toBe('{"a":1}');
+  });
+
+  it("tells a complete response from every prefix of it, chunked (a body holding 0\\r\\n\\r\\n too) or not", () => {
+    const chunked = Buffer.from(
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nd\r\n{"a":"0\r\n\r\n"}\r\n3\r\n:1}\r\n0\r\n\r\n',
+    );
+    const sized = Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nabcde");
+    for (const whole of [chunked, sized]) {
+      for (let n = 0; n < whole.length; n++) expect(responseComplete(whole.subarray(0, n))).toBe(false);
+      expect(responseComplete(whole)).toBe(true);
+    }
   });
 
   it("writes a GET that closes the connection", () => {
