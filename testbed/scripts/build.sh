@@ -14,7 +14,7 @@ cache_root="${AMBIENT_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ambient-mig
 key="$(grep -v '^PROMETHEUS_OPERATOR_VERSION=' versions.env | cat - go.mod go.sum | sha256sum | cut -c1-16)"
 out="$cache_root/$key"
 bin="$out/bin"
-components=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok pilot-discovery istioctl testbed-cni testbed-ztunnel testbed-traffic)
+components=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok pilot-discovery istioctl testbed-cni testbed-ztunnel testbed-traffic testbed-envoy)
 export GOFLAGS="${GOFLAGS:-} -mod=mod"
 export CGO_ENABLED=0
 
@@ -28,6 +28,8 @@ prepare_data() {
   for f in "$gwdir"/config/crd/experimental/gateway.networking*.yaml; do echo "---"; cat "$f"; done \
     > "$out/data/gateway-api-crds.yaml"
   cp -r "$kwokdir/kustomize/stage" "$out/data/kwok-stage"
+  # kwok's per-pod PortForward CRD: testbed-envoy points each proxy pod's port 15000 at itself.
+  cp "$kwokdir/kustomize/crd/bases/kwok.x-k8s.io_portforwards.yaml" "$out/data/kwok-portforwards-crd.yaml"
   monitoring_crds > "$out/data/monitoring-crds.yaml"
   chmod -R u+w "$out/data"
 }

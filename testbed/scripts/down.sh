@@ -34,7 +34,7 @@ if (( ${#busy[@]} > 0 )); then
   exit 1
 fi
 # No process of the testbed may survive, whoever started it (they all name a file in $STATE).
-left="$(pgrep -af -- "$STATE/" | grep -E '^[0-9]+ (etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|pilot-discovery|testbed-cni|testbed-ztunnel|\S*testbed-traffic|prometheus) ' || true)"
+left="$(pgrep -af -- "$STATE/" | grep -E '^[0-9]+ (etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|pilot-discovery|testbed-cni|testbed-ztunnel|testbed-envoy|\S*testbed-traffic|prometheus) ' || true)"
 if [[ -n "$left" ]]; then
   log "error: testbed processes still running after down:"
   echo "$left" >&2

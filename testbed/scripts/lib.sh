@@ -15,11 +15,13 @@ ISTIOD_MONITORING_PORT="${TESTBED_ISTIOD_MONITORING_PORT:-15014}"
 ZTUNNEL_ADMIN_PORT="${TESTBED_ZTUNNEL_ADMIN_PORT:-25000}"
 PROMETHEUS_PORT="${TESTBED_PROMETHEUS_PORT:-29090}"
 TRAFFIC_PORT="${TESTBED_TRAFFIC_PORT:-29100}"
+# testbed-envoy's own status (/ready, /proxies); each proxy's admin API gets a free port of its own.
+ENVOY_STATUS_PORT="${TESTBED_ENVOY_STATUS_PORT:-25100}"
 ALL_PORTS=("$ETCD_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KWOK_PORT" "$ISTIOD_HTTP_PORT" "$ISTIOD_GRPC_PORT"
   "$ISTIOD_SECURE_GRPC_PORT" "$ISTIOD_WEBHOOK_PORT" "$ISTIOD_MONITORING_PORT" "$ZTUNNEL_ADMIN_PORT"
-  "$PROMETHEUS_PORT" "$TRAFFIC_PORT")
+  "$PROMETHEUS_PORT" "$TRAFFIC_PORT" "$ENVOY_STATUS_PORT")
 KUBECONFIG_FILE="$STATE/kubeconfig"
-PROCESSES=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok istiod testbed-cni testbed-ztunnel testbed-traffic prometheus)
+PROCESSES=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok istiod testbed-cni testbed-ztunnel testbed-envoy testbed-traffic prometheus)
 
 known_component() { local n; for n in "${PROCESSES[@]}"; do [[ "$n" == "$1" ]] && return 0; done; return 1; }
 

@@ -49,7 +49,7 @@ fi
 if $fresh; then CACHE="$("$TESTBED_ROOT/scripts/build.sh" | tail -n 1)"; else CACHE="$(cat "$STATE/cache")"; fi
 BIN="$CACHE/bin"
 DATA="$CACHE/data"
-for f in gateway-api-crds.yaml monitoring-crds.yaml kwok-stage; do
+for f in gateway-api-crds.yaml monitoring-crds.yaml kwok-stage kwok-portforwards-crd.yaml; do
   [[ -e "$DATA/$f" ]] || die "the build left no $DATA/$f: run testbed/scripts/build.sh again (or delete $CACHE)"
 done
 export PATH="$BIN:$PATH"
@@ -204,8 +204,11 @@ spec:
       {{ end }}
 YAML
 } > "$kwok_config"
+# Per-pod PortForward objects come from the apiserver (testbed-envoy writes them for proxy pods).
+kubectl apply --server-side -f "$DATA/kwok-portforwards-crd.yaml" >/dev/null
+kubectl wait --for=condition=Established crd/portforwards.kwok.x-k8s.io --timeout=60s >/dev/null
 # Options as flags: a KwokConfiguration document in --config would replace kwok's defaults.
-start kwok kwok --kubeconfig "$KUBECONFIG_FILE" --config "$kwok_config" --manage-all-nodes=true \
+start kwok kwok --kubeconfig "$KUBECONFIG_FILE" --config "$kwok_config" --manage-all-nodes=true --enable-crds PortForward \
   --cidr 10.244.0.1/16 --node-ip 127.0.0.1 --node-port "$KWOK_PORT" --server-address "127.0.0.1:$KWOK_PORT" \
   --tls-cert-file "$pki/kwok.crt" --tls-private-key-file "$pki/kwok.key" --node-lease-duration-seconds 40
 fi
@@ -256,6 +259,8 @@ log "starting istiod (pilot-discovery) on 127.0.0.1"
   POD_NAMESPACE=istio-system POD_NAME=istiod-local REVISION=default PILOT_ENABLE_AMBIENT=true CLUSTER_ID=Kubernetes
   ISTIOD_CUSTOM_HOST=127.0.0.1,localhost KUBECONFIG="$KUBECONFIG_FILE" INJECTION_WEBHOOK_CONFIG_NAME=istio-sidecar-injector
   VALIDATION_WEBHOOK_CONFIG_NAME=istio-validator-istio-system
+  # Debug xDS (istioctl proxy-status's syncz) over plaintext :15010, as the testbed has no tokens.
+  ENABLE_DEBUG_ENDPOINT_AUTH=false
   set +a
   start istiod pilot-discovery discovery --kubeconfig "$KUBECONFIG_FILE" \
     --httpAddr "127.0.0.1:$ISTIOD_HTTP_PORT" --httpsAddr "127.0.0.1:$ISTIOD_WEBHOOK_PORT" \
@@ -274,6 +279,12 @@ log "starting the ztunnel admin stand-in"
 start testbed-ztunnel testbed-ztunnel --kubeconfig "$KUBECONFIG_FILE" \
   --xds "127.0.0.1:$ISTIOD_GRPC_PORT" --listen "127.0.0.1:$ZTUNNEL_ADMIN_PORT"
 wait_until "ztunnel admin stand-in" 60 testbed-ztunnel curl -fsS -o /dev/null "http://127.0.0.1:$ZTUNNEL_ADMIN_PORT/config_dump"
+fi
+if need testbed-envoy; then
+log "starting the Envoy stand-in (every sidecar and waypoint pod)"
+start testbed-envoy testbed-envoy --kubeconfig "$KUBECONFIG_FILE" \
+  --xds "127.0.0.1:$ISTIOD_GRPC_PORT" --listen "127.0.0.1:$ENVOY_STATUS_PORT" --istio-version "$ISTIO_BUILD_VERSION"
+wait_until "testbed-envoy /ready" 60 testbed-envoy curl -fsS "http://127.0.0.1:$ENVOY_STATUS_PORT/ready"
 fi
 
 if need testbed-traffic || need prometheus; then

@@ -11,12 +11,14 @@ import { reportCommand } from "./report.js";
 import { rollbackCommand } from "./rollback.js";
 import { statusCommand } from "./status.js";
 import { translateCommand } from "./translate.js";
+import { verifyRoutesCommand } from "./verify-routes.js";
 
 export const commands: ((io: IOStreams) => Command)[] = [
   assessCommand,
   planCommand,
   statusCommand,
   translateCommand,
+  verifyRoutesCommand,
   backupCommand,
   migrateCommand,
   rollbackCommand,
