@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { collectBackup, writeVerifiedBackup } from "../backup/backup.js";
 import type { BackupVerifiedGate } from "../gates/backup-verified.js";
 import { gateVerify } from "../gates/index.js";
+import type { RoutesEquivalentGate } from "../gates/routes-equivalent.js";
 import type { ObjectRef } from "../inventory/identity.js";
 import { resourceOf } from "../kubectl.js";
 import type { ChangeHandler } from "./handler.js";
@@ -16,7 +17,11 @@ export interface BackupChange {
   file: string;
   targets: ObjectRef[];
   waitFor: BackupVerifiedGate;
+  /** Also holds before anything is deleted: the waypoint routes as the sidecars did. */
+  routesVerified?: RoutesEquivalentGate;
 }
+
+const gatesOf = (c: BackupChange) => [c.waitFor, ...(c.routesVerified ? [c.routesVerified] : [])];
 
 const STRIP_SERVER_FIELDS =
   "jq 'del(.items[].metadata | .resourceVersion, .uid, .creationTimestamp, .generation, .managedFields) | del(.items[].status)'";
@@ -27,10 +32,10 @@ function getLine(c: BackupChange): string {
 }
 
 export const backup: ChangeHandler<BackupChange> = {
-  commands: (c) => [getLine(c), ...gateVerify(c.waitFor)],
+  commands: (c) => [getLine(c), ...gatesOf(c).flatMap(gateVerify)],
   rollback: () => [],
   target: (c) => `backup/${c.namespace}/${c.file}`,
-  gatesAfter: (c) => [c.waitFor],
+  gatesAfter: gatesOf,
   async perform(c, ctx) {
     const file = ctx.run.backupFile ?? resolve(ctx.backupDir, c.file);
     ctx.run.backupFile = file;

@@ -10,6 +10,7 @@ import { type BackupChange, backup } from "./backup.js";
 import { type DeleteChange, deleteObject } from "./delete.js";
 import type { ChangeHandler } from "./handler.js";
 import { type LabelChange, label } from "./label.js";
+import { type RecordRoutesChange, recordRoutes } from "./record-routes.js";
 import { type RestartChange, restart } from "./restart.js";
 import { type TemplateMetadataChange, templateMetadata } from "./template-metadata.js";
 
@@ -28,7 +29,8 @@ export type Change =
   | ApplyChange
   | BackupChange
   | DeleteChange
-  | RestartChange;
+  | RestartChange
+  | RecordRoutesChange;
 
 /** One handler per member of the union U, keyed by its type: a missing one is a type error. */
 export type ChangeRegistry<U extends { type: string } = Change> = {
@@ -42,6 +44,7 @@ export const CHANGES: ChangeRegistry = {
   backup,
   delete: deleteObject,
   restart,
+  "record-routes": recordRoutes,
 };
 
 /** The handler of a change's type (a change read from a journal may name a type this version lacks). */

@@ -32,6 +32,14 @@ export const PLAN_FLAGS = {
       ),
     read: (f) => (f.patchForcedInjection === true ? { patchForcedInjection: true } : {}),
   },
+  skipRouteVerify: {
+    option: () =>
+      new Option(
+        "--skip-route-verify",
+        `do not record the sidecars' routes in step 1 nor prove, before step ${stepNumber("remove-sidecar-config")} deletes VirtualServices, that the waypoint routes every request as they did (the plan, stored in the journal, records the skip)`,
+      ),
+    read: (f) => (f.skipRouteVerify === true ? { skipRouteVerify: true } : {}),
+  },
   rootNamespace: {
     option: () =>
       new Option(

@@ -12,6 +12,7 @@ import type { GateContext, GateOutcome } from "./observe.js";
 import { type PodsRedirectedGate, podsRedirected } from "./pods-redirected.js";
 import { type PoliciesAcceptedGate, policiesAccepted } from "./policies-accepted.js";
 import { type RolloutsCompleteGate, rolloutsComplete } from "./rollouts-complete.js";
+import { type RoutesEquivalentGate, routesEquivalent } from "./routes-equivalent.js";
 import { type WaypointProgrammedGate, waypointProgrammed } from "./waypoint-programmed.js";
 import { type ZtunnelWorkloadsGate, ztunnelWorkloads } from "./ztunnel-workloads.js";
 
@@ -26,7 +27,8 @@ export type Gate =
   | BackupVerifiedGate
   | NoSidecarsGate
   | PodsRedirectedGate
-  | PoliciesAcceptedGate;
+  | PoliciesAcceptedGate
+  | RoutesEquivalentGate;
 
 /** One handler per member of the union U, keyed by its type: a missing one is a type error. */
 export type GateRegistry<U extends { type: string } = Gate> = {
@@ -42,6 +44,7 @@ export const GATES: GateRegistry = {
   "no-sidecars": noSidecars,
   "pods-redirected": podsRedirected,
   "policies-accepted": policiesAccepted,
+  "routes-equivalent": routesEquivalent,
 };
 
 function handlerOf<G extends Gate>(gate: G): GateHandler<G> {

@@ -16,7 +16,7 @@
 // strategic merge patches, `kubectl patch --type merge --patch-file` as they are; null removes a key.
 
 import { stripServerFields } from "../backup/strip.js";
-import type { Change } from "../changes/index.js";
+import { type Change, changeCommands } from "../changes/index.js";
 import { podTemplatePath, RESTARTED_AT, restartedAtValue } from "../cluster/port.js";
 import { describeRef, type ObjectRef, objectAt, objectKey, refOf } from "../inventory/identity.js";
 import type { Inventory, KubeObject } from "../inventory/model.js";
@@ -168,6 +168,13 @@ function addChange(
         `before deleting, back up what delete.yaml lists: ambient-migrate backup -n ${change.namespace} (a verified backup; rollback restores from it)`,
       );
       return;
+    case "record-routes":
+      files.byHand.push(
+        `before applying this step, while the sidecars still follow the VirtualServices, compare later against what they do now: ${changeCommands(change)[0]}`,
+      );
+      return;
+    default:
+      change satisfies never;
   }
 }
 

@@ -20,6 +20,7 @@ import {
   type Gate,
   type NamespacePlan,
   type Plan,
+  routesFileFor,
   type Step,
   type WaypointPlan,
 } from "./model.js";
@@ -140,8 +141,15 @@ function planNamespace(
   const restarts = restartsOf(ctx);
   base.manualRestarts = restarts.manual;
   const accepted = waypoint.needed ? acceptanceTargets(translated.beforeStep1.map((p) => p.object)) : [];
+  // The waypoint's routes are proven against the sidecars' before step 5 deletes what they followed.
+  const routesFile =
+    !options.skipRouteVerify &&
+    translated.beforeStep1.some((p) => meshRoute(p.object)) &&
+    deleteInStep5.some((d) => d.ref.kind === "VirtualService" || d.ref.kind === "DestinationRule")
+      ? routesFileFor(ns)
+      : undefined;
   const drafts = [
-    step1(ctx, waypoint, translated.beforeStep1, accepted),
+    step1(ctx, waypoint, translated.beforeStep1, accepted, routesFile),
     step2(ctx),
     step3(ctx, findings, options.patchForcedInjection === true),
     step4(
@@ -150,7 +158,7 @@ function planNamespace(
       translated.afterRestart,
       options.bypassDeny ? bypassShrinks(ctx.inventory, ns) : [],
     ),
-    step5(ns, deleteInStep5),
+    step5(ns, deleteInStep5, routesFile, options.skipRouteVerify === true),
     step6(
       ctx,
       waypoint,
@@ -232,15 +240,26 @@ function waypointPlan(a: NamespaceAssessment, translationWants?: string): Waypoi
   };
 }
 
+/** An HTTPRoute for mesh traffic: a Service is one of its parents (GAMMA). */
+function meshRoute(object: KubeObject): boolean {
+  // biome-ignore lint/suspicious/noExplicitAny: raw parentRefs
+  const parents = (object.spec?.parentRefs ?? []) as any[];
+  return object.kind === "HTTPRoute" && parents.some((p) => p.kind === "Service" && (p.group ?? "") === "");
+}
+
 function step1(
   ctx: NamespaceContext,
   waypoint: WaypointPlan,
   translated: readonly PlannedApply[],
   accepted: ObjectRef[],
+  routesFile: string | undefined,
 ): StepDraft {
   const draft: StepDraft = {
     id: "activate-waypoint",
-    changes: translated.map((p): Change => ({ type: "apply", ...p })),
+    changes: [
+      ...(routesFile ? [{ type: "record-routes", namespace: ctx.namespace, file: routesFile } as const] : []),
+      ...translated.map((p): Change => ({ type: "apply", ...p })),
+    ],
     gates: [],
     notes:
       translated.length > 0
@@ -429,7 +448,12 @@ function step4(
   };
 }
 
-function step5(namespace: string, deletions: Disposition[]): StepDraft {
+function step5(
+  namespace: string,
+  deletions: Disposition[],
+  routesFile: string | undefined,
+  skipRouteVerify: boolean,
+): StepDraft {
   const draft: StepDraft = { id: "remove-sidecar-config", changes: [], gates: [], notes: [] };
   if (deletions.length === 0) {
     draft.notes.push("nothing to delete");
@@ -442,7 +466,14 @@ function step5(namespace: string, deletions: Disposition[]): StepDraft {
     file,
     targets: deletions.map((d) => d.ref),
     waitFor: { type: "backup-verified", namespace, file },
+    ...(routesFile
+      ? { routesVerified: { type: "routes-equivalent", namespace, reference: routesFile } as const }
+      : {}),
   });
+  if (skipRouteVerify)
+    draft.notes.push(
+      "--skip-route-verify: deletes without proving that the waypoint routes as the sidecars did",
+    );
   for (const d of deletions)
     draft.changes.push({ type: "delete", target: d.ref, reason: d.reason, backupFile: file });
   return draft;

@@ -90,6 +90,11 @@ export interface Plan {
   observability?: { documents: DocumentToRewrite[] };
 }
 
+/** Where step 1 records the sidecars' routes (beside the backup; verify-routes/reference.ts). */
+export function routesFileFor(namespace: string): string {
+  return `sidecar-routes-${namespace}.json`;
+}
+
 export function backupFileFor(namespace: string): string {
   // YAML (a superset of JSON): the tool writes YAML; the manual kubectl line writes JSON.
   return `istio-config-backup-${namespace}.yaml`;

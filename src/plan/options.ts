@@ -9,4 +9,6 @@ export interface PlanOptions extends TranslateOptions {
   acceptTranslationLosses?: boolean;
   /** Step 3 also removes the pod template keys that make the injector select a workload on its own. */
   patchForcedInjection?: boolean;
+  /** Step 5 deletes without proving first that the waypoint routes as the sidecars did. */
+  skipRouteVerify?: boolean;
 }

@@ -273,8 +273,10 @@ class Run {
     }
   }
 
-  /** The backup gate checks the file where it was actually written. */
+  /** Gates that read a file of the run read it where the run writes it. */
   private resolved(gate: Gate): Gate {
+    if (gate.type === "routes-equivalent")
+      return { ...gate, reference: resolve(this.options.backupDir, gate.reference) };
     if (gate.type !== "backup-verified") return gate;
     return { ...gate, file: this.journal.backupFile ?? resolve(this.options.backupDir, gate.file) };
   }

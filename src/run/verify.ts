@@ -56,10 +56,14 @@ async function pending(port: ClusterPort, change: Change): Promise<string | unde
       return (await port.get(change.target))
         ? `${describeRef(change.target)}: still on the cluster (the step deletes it)`
         : undefined;
-    // Renewed pods are what the restart step's gates observe; the backup is written by hand.
+    // Renewed pods are what the restart step's gates observe; the backup and the record of the
+    // sidecars' routes are files, not cluster state.
     case "restart":
     case "backup":
+    case "record-routes":
       return undefined;
+    default:
+      return change satisfies never;
   }
 }
 

@@ -148,6 +148,8 @@ function referenceProblem(routes: readonly Route[], wantVirtualService: boolean)
 
 export interface VerifyOptions {
   from?: string;
+  /** Sidecar routes recorded earlier (step 1): the first reference tried, before live sidecars. */
+  reference?: { from: string; routes: RouteConfigs };
   /** How many sidecar clients to try before giving up on a reference table. */
   maxSidecars?: number;
 }
@@ -214,7 +216,17 @@ export async function verifyRoutes(
     // Converted HTTPRoutes are chosen per client namespace: one such pod rules out its namespace.
     const followsRoute = new Set<string>();
     let tried = 0;
-    for (const pod of candidates) {
+    if (options.reference) {
+      const table = sidecarTable(options.reference.routes, svc.fqdn, svc.port);
+      const problem = table ? referenceProblem(table.routes, wantVs) : "no route for this Service";
+      if (table && !problem) {
+        sidecarRoutes = table.routes;
+        v.sidecarFrom = options.reference.from;
+        v.sidecarTable = `${table.config} / ${table.vhost}`;
+        v.sidecarRoutes = table.routes.map((r) => r.name ?? "");
+      } else skipped.push(`${options.reference.from}: ${problem}`);
+    }
+    for (const pod of sidecarRoutes ? [] : candidates) {
       if (followsRoute.has(pod.namespace)) continue;
       if (tried++ >= maxSidecars) break;
       const configs = await configsOf(pod);

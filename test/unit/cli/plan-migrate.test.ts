@@ -20,6 +20,7 @@ const FLAGS: Record<PlanFlagName, { flag: string[]; with: string[] }> = {
   acceptTranslationLosses: { flag: ["--accept-translation-losses"], with: ["-n", "bookinfo"] },
   bypassDeny: { flag: ["--bypass-deny"], with: [] },
   patchForcedInjection: { flag: ["--patch-forced-injection"], with: [] },
+  skipRouteVerify: { flag: ["--skip-route-verify"], with: [] },
   // payments' selector policies cannot be mesh-wide targetRefs once it is the root namespace.
   rootNamespace: { flag: ["--root-namespace", "payments"], with: ["--accept-translation-losses"] },
 };

@@ -68,21 +68,28 @@ describe("plan for the example mesh", () => {
     const s1 = step(plans.get("bookinfo"), 1);
     const translated = plans.get("bookinfo")?.applyBeforeStep1.length ?? 0;
     expect(translated).toBe(13);
-    expect(s1?.changes.slice(translated).map((c) => c.type)).toEqual(["apply", "label", "label"]);
-    const apply = s1?.changes[translated] as Extract<Change, { type: "apply" }>;
+    // First the sidecars' routes are recorded, before the translated HTTPRoutes change them.
+    expect(s1?.changes[0]).toEqual({
+      type: "record-routes",
+      namespace: "bookinfo",
+      file: "sidecar-routes-bookinfo.json",
+    });
+    const ours = translated + 1;
+    expect(s1?.changes.slice(ours).map((c) => c.type)).toEqual(["apply", "label", "label"]);
+    const apply = s1?.changes[ours] as Extract<Change, { type: "apply" }>;
     expect(apply.object.spec).toEqual({
       gatewayClassName: "istio-waypoint",
       listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }],
     });
     expect(apply.object.metadata.labels).toEqual({ "istio.io/waypoint-for": "service" });
     expect(apply.waitFor).toEqual({ type: "waypoint-programmed", namespace: "bookinfo", name: "waypoint" });
-    expect(s1?.changes[translated + 1]).toMatchObject({
+    expect(s1?.changes[ours + 1]).toMatchObject({
       key: "istio.io/use-waypoint",
       value: "waypoint",
       previous: null,
     });
     // The ingress gateway's backend gets ingress-use-waypoint (ingress-bypasses-waypoint).
-    expect(s1?.changes[translated + 2]).toEqual({
+    expect(s1?.changes[ours + 2]).toEqual({
       type: "label",
       target: { apiVersion: "v1", kind: "Service", namespace: "bookinfo", name: "productpage" },
       key: "istio.io/ingress-use-waypoint",

@@ -22,11 +22,16 @@ import (
 const ProxyContainerName = "istio-proxy"
 
 // ProxyContainer returns the pod's istio-proxy container: a classic sidecar, a native sidecar
-// (an init container with restartPolicy Always) or a waypoint's only container.
+// (an init container with restartPolicy Always) or a waypoint's only container. ztunnel's chart
+// names its container istio-proxy too (args "proxy ztunnel"); ztunnel is no Envoy, so it is none.
 func ProxyContainer(pod *corev1.Pod) *corev1.Container {
 	for i := range pod.Spec.Containers {
-		if pod.Spec.Containers[i].Name == ProxyContainerName {
-			return &pod.Spec.Containers[i]
+		c := &pod.Spec.Containers[i]
+		if c.Name == ProxyContainerName {
+			if len(c.Args) > 1 && c.Args[0] == "proxy" && c.Args[1] == "ztunnel" {
+				return nil
+			}
+			return c
 		}
 	}
 	for i := range pod.Spec.InitContainers {

@@ -103,3 +103,20 @@ func mustNodeMetadata(t *testing.T, id *Identity) *model.NodeMetadata {
 	}
 	return meta
 }
+
+// ztunnel's DaemonSet names its container istio-proxy as well; it must not get an Envoy (nor a
+// PortForward that would hide the ztunnel admin stand-in behind kwok's ClusterPortForward).
+func TestZtunnelPodIsNoEnvoy(t *testing.T) {
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "ztunnel-abc", Namespace: "istio-system"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{
+			Name: "istio-proxy", Args: []string{"proxy", "ztunnel"},
+		}}},
+	}
+	if c := ProxyContainer(pod); c != nil {
+		t.Fatalf("ProxyContainer(ztunnel pod) = %q, want none", c.Name)
+	}
+	if c := ProxyContainer(injectedPod()); c == nil {
+		t.Fatal("ProxyContainer(injected pod) = none, want its native sidecar")
+	}
+}
