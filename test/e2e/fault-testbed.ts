@@ -28,6 +28,7 @@ const PORTS = {
   TESTBED_ZTUNNEL_ADMIN_PORT: "26000",
   TESTBED_PROMETHEUS_PORT: "30090",
   TESTBED_TRAFFIC_PORT: "30100",
+  TESTBED_ENVOY_STATUS_PORT: "26100",
 };
 
 /** The environment of every testbed script run on the fault testbed. */

@@ -397,7 +397,9 @@ describe.skipIf(!inject("testbed"))("cluster faults", () => {
               route.metadata.name,
               "--type=json",
               "-p",
-              '[{"op":"replace","path":"/spec/rules/0/timeouts/request","value":"7s"}]',
+              // The VirtualService's 5s, written another way: a spec edit that routes the same.
+              // An edit that changes routing is stopped by step 5's route gate (routes.e2e).
+              '[{"op":"replace","path":"/spec/rules/0/timeouts/request","value":"5000ms"}]',
             ]);
           },
         );
@@ -409,7 +411,7 @@ describe.skipIf(!inject("testbed"))("cluster faults", () => {
         expect(resumed.code, resumed.stderr).toBe(0);
         expectAmbientState(await namespaceState(port, ns), before, plan, {
           [`gateway.networking.k8s.io/v1 HTTPRoute ${route?.metadata.name}`]: (o) => {
-            o.spec.rules[0].timeouts.request = "7s";
+            o.spec.rules[0].timeouts.request = "5000ms";
           },
         });
       },

@@ -62,6 +62,11 @@ wait_until() {
     (( $(date +%s) < deadline )) || { [[ -n "$proc" ]] && tail -n 30 "$STATE/logs/$proc.log" >&2; die "timed out waiting for $what"; }
     sleep 0.5
   done
+  # An answer from a process that is gone came from someone else on the port (another testbed).
+  if [[ -n "$proc" ]] && ! alive "$proc"; then
+    tail -n 30 "$STATE/logs/$proc.log" >&2 || true
+    die "$proc exited, yet $what answered: another process holds its port (log: $STATE/logs/$proc.log)"
+  fi
 }
 
 # The telemetry add-ons: the traffic stand-in and Debian's Prometheus scraping it every second
