@@ -4,6 +4,8 @@
 import { readFileSync } from "node:fs";
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
+import { CHANGES } from "../../../src/changes/index.js";
+import { GATES } from "../../../src/gates/index.js";
 import { eventLine, type RunEvent, type SummaryEvent } from "../../../src/run/events.js";
 import { runWaves, summaryRows, wavesExitCode } from "../../../src/run/waves.js";
 import { failure, migrate } from "./helpers.js";
@@ -117,6 +119,16 @@ describe("migrate events", () => {
       validate({ time: "2026-01-01T00:00:00Z", event: "summary", phase: "finished", namespaces: [] }),
     ).toBe(false);
     expect(validate({ time: "2026-01-01T00:00:00Z", event: "namespace", phase: "started" })).toBe(false);
+  });
+
+  it("the schema names every change type and gate type the registries know", () => {
+    const enums: string[][] = [];
+    JSON.stringify(schema, (key, value) => {
+      if ((key === "type" || key === "gate") && Array.isArray(value?.enum)) enums.push(value.enum);
+      return value;
+    });
+    expect(enums).toContainEqual(Object.keys(CHANGES));
+    expect(enums).toContainEqual(Object.keys(GATES));
   });
 
   it("the schema rejects what is not an event", () => {
