@@ -6,11 +6,9 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { ClusterPort } from "../cluster/port.js";
 import { K, kindInfo } from "../inventory/kinds.js";
-import type { KubeObject } from "../inventory/model.js";
-import { sidecarFacts } from "../mesh/sidecar.js";
 import type { RouteConfigs } from "./tables.js";
 import { routeConfigs } from "./tables.js";
-import { clusterDumpReader, type PodRef } from "./verify.js";
+import { clusterDumpReader, runningSidecars } from "./verify.js";
 
 const KIND = "ambient-migrate/sidecar-routes";
 
@@ -21,17 +19,6 @@ export interface RecordedRoutes {
   pod: string;
   time: string;
   routes: RouteConfigs;
-}
-
-function runningSidecars(pods: readonly KubeObject[]): PodRef[] {
-  return pods
-    .filter(
-      (p) =>
-        p.status?.phase === "Running" &&
-        !p.metadata.deletionTimestamp &&
-        sidecarFacts(p.spec, p.metadata.annotations ?? {}).hasSidecar,
-    )
-    .map((p) => ({ namespace: p.metadata.namespace as string, name: p.metadata.name }));
 }
 
 /**

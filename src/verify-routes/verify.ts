@@ -98,15 +98,19 @@ export function waypointPods(inventory: Inventory, svc: ServicePort): PodRef[] {
     .map((p) => ({ namespace: ref.namespace, name: p.metadata.name }));
 }
 
+/** The running pods with a sidecar, as references. */
+export function runningSidecars(pods: readonly KubeObject[]): PodRef[] {
+  return pods
+    .filter((p) => running(p) && sidecarFacts(p.spec, p.metadata.annotations ?? {}).hasSidecar)
+    .map((p) => ({ namespace: p.metadata.namespace as string, name: p.metadata.name }));
+}
+
 /**
  * Sidecar clients to read, in order: --from (a pod "ns/name" or "name", or a namespace), else
  * the namespace's own sidecar pods, then sidecar pods elsewhere.
  */
 export function sidecarCandidates(inventory: Inventory, namespace: string, from?: string): PodRef[] {
-  const sidecars = inventory
-    .list(K.Pod)
-    .filter((p) => running(p) && sidecarFacts(p.spec, p.metadata.annotations ?? {}).hasSidecar)
-    .map((p) => ({ namespace: p.metadata.namespace as string, name: p.metadata.name }));
+  const sidecars = runningSidecars(inventory.list(K.Pod));
   if (from) {
     const [ns, name] = from.includes("/") ? from.split("/", 2) : [undefined, from];
     const pod = sidecars.filter(
