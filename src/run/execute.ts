@@ -122,7 +122,7 @@ class Run {
 
   private async save(): Promise<void> {
     // Never re-create a journal someone deleted, nor overwrite their edit of it.
-    if (this.journalVersion) await this.guard.journalIntact(this.journalVersion);
+    if (this.journalVersion) await this.journalIntact();
     const written = await writeJournal(this.port, this.journal, this.now());
     this.journalVersion = written.metadata.resourceVersion;
     saveJournalCopy(this.options.backupDir, this.journal);
@@ -148,8 +148,21 @@ class Run {
    */
   private async checkGround(): Promise<void> {
     await this.lock.verify(this.now());
-    await this.guard.journalIntact(this.journalVersion);
+    await this.journalIntact();
     await this.guard.changesInPlace();
+  }
+
+  /**
+   * The journal is as this run wrote it. A journal changed by the run that took this run's lock
+   * (it resumed, and wrote first) is named as the lost lock, the cause, not as a stranger's edit.
+   */
+  private async journalIntact(): Promise<void> {
+    try {
+      await this.guard.journalIntact(this.journalVersion);
+    } catch (err) {
+      if (err instanceof JournalTampered) await this.lock.verify(this.now());
+      throw err;
+    }
   }
 
   /** A resumed run applies again what it had created and someone deleted since (the user chose to go on). */

@@ -218,6 +218,29 @@ describe("concurrent edits during the run", { timeout: 30_000 }, () => {
     expect(sim.nsLabels()["istio.io/rev"]).toBe("1-27");
   });
 
+  it("the lock taken and the journal written by the run that took it: the lost lock is named, not a stranger's journal edit", async () => {
+    const sim = new EditedDuringStep2(async (s) => {
+      const lease = (await s.get(lockRef(NS))) as KubeObject;
+      s.put({
+        ...lease,
+        spec: { ...lease.spec, holderIdentity: "other-host-7-abc123", renewTime: new Date().toISOString() },
+      });
+      // The other run resumed: its first act is a journal write.
+      const journal = (await s.get({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        namespace: NS,
+        name: JOURNAL_NAME,
+      })) as KubeObject;
+      s.put({ ...journal, metadata: { ...journal.metadata, annotations: { resumed: "yes" } } });
+    });
+    const err = await failure(migrate(sim));
+    expect(err.exitCode).toBe(ExitCode.conflict);
+    expect(err.message).toMatch(
+      /^the migration lock of shop \(Lease ambient-migrate-lock\) was taken by another run, other-host-7-abc123/,
+    );
+  });
+
   it("the lock taken while a gate waits, found by the renewal: exit 10 naming the other run, not an interruption", async () => {
     const sim = new EditedDuringStep2(async (s) => {
       const lease = (await s.get(lockRef(NS))) as KubeObject;
