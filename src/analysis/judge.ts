@@ -49,8 +49,10 @@ export interface Clock {
   sleep(ms: number, signal: AbortSignal): Promise<void>;
 }
 
+/** As Prometheus writes values: +Inf, -Inf and NaN included. */
 export function formatValue(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
+  if (Number.isNaN(value)) return "NaN";
+  if (!Number.isFinite(value)) return value > 0 ? "+Inf" : "-Inf";
   return String(Number(value.toPrecision(4)));
 }
 
@@ -219,7 +221,8 @@ export async function captureBaselines(
         if (answer instanceof Error) why = `query error: ${answer.message}`;
         else if (answer.length !== 1)
           why = answer.length === 0 ? "no data" : `${answer.length} series, not one`;
-        else if (!Number.isFinite(answer[0]?.value)) why = `value ${answer[0]?.value}`;
+        else if (!Number.isFinite(answer[0]?.value))
+          why = `value ${formatValue(answer[0]?.value ?? Number.NaN)}`;
         baselines[c.key] = why || answer instanceof Error ? null : (answer[0]?.value ?? null);
         if (why) problems.push(`${c.key}: ${why}`);
       }),

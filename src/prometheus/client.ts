@@ -62,12 +62,12 @@ export class PrometheusClient {
     });
     if (data.resultType === "scalar") {
       const [t, v] = data.result as [number, string];
-      return [{ labels: {}, value: Number(v), time: t }];
+      return [{ labels: {}, value: parseSampleValue(v), time: t }];
     }
     if (data.resultType !== "vector") throw this.unexpected(expr, data.resultType, "vector");
     return (data.result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({
       labels: s.metric,
-      value: Number(s.value[1]),
+      value: parseSampleValue(s.value[1]),
       time: s.value[0],
     }));
   }
@@ -83,7 +83,7 @@ export class PrometheusClient {
     if (data.resultType !== "matrix") throw this.unexpected(expr, data.resultType, "vector");
     return (data.result as { metric: Record<string, string>; values: [number, string][] }[]).map((s) => ({
       labels: s.metric,
-      points: s.values.map(([t, v]) => [t, Number(v)] as [number, number]),
+      points: s.values.map(([t, v]) => [t, parseSampleValue(v)] as [number, number]),
     }));
   }
 
@@ -139,6 +139,30 @@ export class PrometheusClient {
       ExitCode.prometheusUnavailable,
     );
   }
+}
+
+/**
+ * A sample value as the API writes it: a decimal string, or "+Inf", "-Inf", "NaN" (Go's
+ * FormatFloat), which Number() would read as NaN for the infinities. histogram_quantile gives
+ * +Inf when the quantile is in the +Inf bucket and NaN when there were no observations.
+ */
+export function parseSampleValue(text: string): number {
+  switch (text) {
+    case "+Inf":
+    case "Inf":
+      return Number.POSITIVE_INFINITY;
+    case "-Inf":
+      return Number.NEGATIVE_INFINITY;
+    case "NaN":
+      return Number.NaN;
+  }
+  const value = typeof text === "string" && text.trim() !== "" ? Number(text) : Number.NaN;
+  if (Number.isNaN(value))
+    throw new AmbientMigrateError(
+      `Prometheus answered a sample value that is not a number: ${JSON.stringify(text)}`,
+      ExitCode.prometheusUnavailable,
+    );
+  return value;
 }
 
 /** Prometheus durations as the API takes them: 30s, 5m, 7d, 1h30m. */

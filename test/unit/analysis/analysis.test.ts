@@ -163,6 +163,47 @@ describe("judging one measurement", () => {
     });
   });
 
+  it("+Inf and -Inf are values (a p99 beyond the last bucket fails); NaN is inconclusive even where a condition would accept it", () => {
+    const latency = check({ successCondition: "result <= 500" });
+    expect(judge(latency, one(Number.POSITIVE_INFINITY), undefined, t)).toMatchObject({
+      phase: "failure",
+      detail: "+Inf vs result <= 500",
+    });
+    expect(judge(latency, one(Number.NEGATIVE_INFINITY), undefined, t).phase).toBe("success");
+    const rel = check({ thresholdRange: { max: 2, relative: true }, baseline: true });
+    expect(judge(rel, one(Number.POSITIVE_INFINITY), 10, t).phase).toBe("failure");
+    expect(judge(rel, one(20), Number.POSITIVE_INFINITY, t)).toMatchObject({
+      phase: "inconclusive",
+      detail: "no baseline to compare with",
+    });
+    const lenient = check({ successCondition: "isNaN(result) || result >= 0" });
+    expect(judge(lenient, one(Number.NaN), undefined, t)).toMatchObject({
+      phase: "inconclusive",
+      detail: "NaN (no traffic in the window?)",
+    });
+    const failOnly = check({ failureCondition: "result > 100" });
+    expect(judge(failOnly, one(Number.NaN), undefined, t).phase).toBe("inconclusive");
+    // With several series, a NaN one keeps the measurement from passing.
+    expect(
+      judge(
+        check({ successCondition: "result > 0.9" }),
+        [
+          { labels: { pod: "a" }, value: 0.99 },
+          { labels: { pod: "b" }, value: Number.NaN },
+        ],
+        undefined,
+        t,
+      ).phase,
+    ).toBe("inconclusive");
+  });
+
+  it("a check whose every measurement is NaN is inconclusive, within the limit too", async () => {
+    const c = check({ successCondition: "result >= 0.95", count: 2, inconclusiveLimit: 5 });
+    const r = await runCheck(c, 4, undefined, ctx(scripted([Number.NaN, Number.NaN]), fakeClock()));
+    expect(r.phase).toBe("inconclusive");
+    expect(r.detail).toMatch(/^no successful measurement \(NaN/);
+  });
+
   it("thresholdRange: absolute, and relative to the baseline", () => {
     const abs = check({ thresholdRange: { min: 0.9, max: 1, relative: false } });
     expect(judge(abs, one(0.95), undefined, t).phase).toBe("success");
@@ -278,6 +319,20 @@ describe("baselines", () => {
     expect(baselines).toEqual({ "lat/web": 12.5, "lat/db": null });
     expect(problems).toEqual(["lat/db: no data"]);
     expect(asked).not.toContain("ok");
+  });
+
+  it("a p99 of +Inf or NaN before the migration is no baseline", async () => {
+    const checks = [
+      check({ key: "p99/web", query: "p99-web", baseline: true }),
+      check({ key: "p99/db", query: "p99-db", baseline: true }),
+    ];
+    const answers: Record<string, Sample[]> = {
+      "p99-web": one(Number.POSITIVE_INFINITY),
+      "p99-db": one(Number.NaN),
+    };
+    const { baselines, problems } = await captureBaselines(checks, async (e) => answers[e] ?? []);
+    expect(baselines).toEqual({ "p99/web": null, "p99/db": null });
+    expect(problems.sort()).toEqual(["p99/db: value NaN", "p99/web: value +Inf"]);
   });
 
   it("judges later measurements against the journalled baseline", async () => {

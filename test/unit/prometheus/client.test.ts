@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../../../src/errors.js";
-import { PrometheusClient, parsePromDuration } from "../../../src/prometheus/client.js";
+import { PrometheusClient, parsePromDuration, parseSampleValue } from "../../../src/prometheus/client.js";
 import {
   freePort,
   type RecordedSample,
@@ -48,6 +48,30 @@ describe("PrometheusClient on a real Prometheus", () => {
     expect(scalar?.value).toBe(3);
   });
 
+  it("reads +Inf, -Inf and NaN, as Prometheus writes them, as numbers", async () => {
+    const client = new PrometheusClient(prom.url);
+    const at = new Date((start + 30 * 60) * 1000);
+    expect((await client.query("+Inf", at))[0]?.value).toBe(Number.POSITIVE_INFINITY);
+    expect((await client.query("vector(-Inf)", at))[0]?.value).toBe(Number.NEGATIVE_INFINITY);
+    expect((await client.query("NaN", at))[0]?.value).toBeNaN();
+    // 0/0: a ratio without traffic; the quantile of a histogram without an observation.
+    const [ratio] = await client.query("sum(rate(requests_total[10m])) * 0 / 0", at);
+    expect(ratio?.value).toBeNaN();
+    const [quantile] = await client.query(
+      'histogram_quantile(0.99, label_replace(queue_depth * 0, "le", "+Inf", "", ""))',
+      at,
+    );
+    expect(quantile?.value).toBeNaN();
+    // A quantile above 1 is +Inf (Prometheus' documented result for φ > 1).
+    const [beyond] = await client.query(
+      'histogram_quantile(1.5, label_replace(queue_depth * 1, "le", "+Inf", "", "") or label_replace(queue_depth * 0, "le", "10", "", ""))',
+      at,
+    );
+    expect(beyond?.value).toBe(Number.POSITIVE_INFINITY);
+    const [range] = await client.queryRange("vector(+Inf)", at, at, 60);
+    expect(range?.points).toEqual([[start + 30 * 60, Number.POSITIVE_INFINITY]]);
+  });
+
   it("runs range queries", async () => {
     const client = new PrometheusClient(`${prom.url}/`);
     const series = await client.queryRange(
@@ -89,6 +113,18 @@ describe("PrometheusClient on a real Prometheus", () => {
   it("rejects what is not an http(s) URL", () => {
     expect(() => new PrometheusClient("prometheus:9090")).toThrow(/only http and https/);
     expect(() => new PrometheusClient("not a url")).toThrow(/is not a URL/);
+  });
+});
+
+describe("parseSampleValue", () => {
+  it("reads decimals and Go's +Inf, -Inf, NaN; refuses what is no number", () => {
+    expect(parseSampleValue("0.25")).toBe(0.25);
+    expect(parseSampleValue("1e+06")).toBe(1e6);
+    expect(parseSampleValue("+Inf")).toBe(Number.POSITIVE_INFINITY);
+    expect(parseSampleValue("-Inf")).toBe(Number.NEGATIVE_INFINITY);
+    expect(parseSampleValue("NaN")).toBeNaN();
+    expect(() => parseSampleValue("")).toThrow(/not a number: ""/);
+    expect(() => parseSampleValue("abc")).toThrow(/not a number/);
   });
 });
 
