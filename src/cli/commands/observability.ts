@@ -12,6 +12,7 @@ import {
   applyObservabilityChanges,
   observabilityApplyPlan,
 } from "../../observability/apply.js";
+import { continuityExpectations } from "../../observability/continuity.js";
 import { inventoryFiles, readInputDocuments, writeOutputs } from "../../observability/inputs.js";
 import type { RewriteMode } from "../../observability/promql.js";
 import {
@@ -20,6 +21,8 @@ import {
   type ObservabilityReport,
   reportDiff,
 } from "../../observability/report.js";
+import { continuityPassed, verifyContinuity } from "../../observability/verify.js";
+import { PrometheusClient } from "../../prometheus/client.js";
 import { confirm } from "../../run/session.js";
 import { clusterPortFor } from "../cluster-loader.js";
 import { type GlobalOptions, globalOptions, loadMesh, selectNamespaces } from "../context.js";
@@ -41,6 +44,8 @@ interface Options {
   dryRun: ApplyDryRun;
   backupDir: string;
   rootNamespace?: string;
+  verify?: boolean;
+  prometheus?: string;
 }
 
 export function observabilityCommand(io: IOStreams): Command {
@@ -86,7 +91,12 @@ export function observabilityCommand(io: IOStreams): Command {
         .choices(["none", "client", "server"])
         .default("none"),
     )
-    .option("--backup-dir <dir>", "where --apply writes its backup", "ambient-migrate-backup");
+    .option("--backup-dir <dir>", "where --apply writes its backup", "ambient-migrate-backup")
+    .option(
+      "--verify",
+      "after migration: ask Prometheus (--prometheus) whether the series dashboards now expect exist (waypoint L7, ztunnel TCP, apps' own metrics); exit 9 when one is missing",
+    )
+    .option("--prometheus <url>", "with --verify: Prometheus's base URL");
   return withPlanFlags(base, ["rootNamespace"])
     .addHelpText(
       "after",
@@ -98,10 +108,23 @@ Examples:
   ambient-migrate observability --dashboards dashboards/ --mode during --diff
   ambient-migrate observability -f monitoring/ -f apps/ --rules alerts.yaml --output-dir out/ -n shop
   ambient-migrate observability -n shop --apply --dry-run=client
-  ambient-migrate observability -n shop --apply --yes`,
+  ambient-migrate observability -n shop --apply --yes
+  ambient-migrate observability --verify -n shop --prometheus http://127.0.0.1:9090
+  ambient-migrate observability --verify -A --prometheus http://127.0.0.1:9090 -o json
+
+--verify, one row per expected series (state present or missing, and the PromQL asked):
+  waypoint-l7   Service behind a waypoint: istio_requests_total{reporter="waypoint",...}
+  ztunnel-tcp   ambient workload: istio_tcp_connections_opened_total{reporter=~"source|destination",...}
+  app-metrics   app with prometheus.io/* annotations: its own series by namespace and pod
+Exit codes: 0 every expected series is present; 9 one is missing, or nothing was expected
+(a namespace not migrated yet); 11 Prometheus unreachable or a query refused; 2 bad flags.`,
     )
     .action(async (options: Options, command: Command) => {
       const global = globalOptions(command);
+      if (options.verify || options.prometheus) {
+        await verifyOnPrometheus(options, global, io);
+        return;
+      }
       if (options.apply || options.dryRun !== "none") {
         await applyToCluster(options, global, command.parent?.version() ?? "unknown", io);
         return;
@@ -219,6 +242,58 @@ async function applyToCluster(
       ),
     );
   }
+}
+
+/** --verify: the series dashboards expect after migration, asked of Prometheus. */
+async function verifyOnPrometheus(options: Options, global: GlobalOptions, io: IOStreams): Promise<void> {
+  const note = noteTo(io);
+  if (!options.verify || !options.prometheus)
+    throw new AmbientMigrateError(
+      options.verify ? "--verify needs --prometheus URL" : "--prometheus goes with --verify",
+      ExitCode.usage,
+      "e.g. observability --verify -n shop --prometheus http://127.0.0.1:9090 (kubectl -n istio-system port-forward svc/prometheus 9090)",
+    );
+  if (options.apply || options.dashboards || options.rules || options.diff || options.outputDir)
+    throw new AmbientMigrateError(
+      "--verify only reads: it takes no --apply, --dashboards, --rules, --diff or --output-dir",
+      ExitCode.usage,
+    );
+  const client = new PrometheusClient(options.prometheus);
+  // Reachable first: a namespace with nothing to expect must not hide a wrong URL.
+  await client.query("vector(1)");
+  const loaded = await loadMesh(global, note);
+  note(loaded.summary);
+  const expected = loaded.namespaces.map((ns) => continuityExpectations(loaded.inventory, ns));
+  const count = expected.reduce((n, e) => n + e.expectations.length, 0);
+  note(`asking ${client.url} for ${count} expected series in ${loaded.namespaces.length} namespace(s)`);
+  const report = await verifyContinuity(expected, (expr) => client.query(expr));
+  const passed = continuityPassed(report);
+  if (global.output === "table") {
+    if (report.rows.length > 0)
+      io.out.write(
+        table(
+          ["namespace", "expects", "subject", "state", "series", "query"],
+          report.rows.map((r) => [r.namespace, r.kind, r.subject, r.state, String(r.series), r.query]),
+        ),
+      );
+    for (const n of report.notes) for (const line of n.notes) note(`${n.namespace}: ${line}`);
+  } else {
+    io.out.write(structured({ passed, ...report }, global.output));
+  }
+  for (const ns of report.nothingExpected)
+    note(
+      `${ns}: nothing to expect (no Service behind a waypoint, no ambient workload, no app metrics port): not migrated?`,
+    );
+  const missing = report.rows.filter((r) => r.state === "missing");
+  if (missing.length > 0) {
+    note(
+      `${missing.length} of ${report.rows.length} expected series missing: ${missing.map((r) => `${r.namespace} ${r.kind} ${r.subject}`).join(", ")}`,
+    );
+    note(
+      "hint: waypoint-l7/ztunnel-tcp: Prometheus must scrape the waypoints and ztunnel (observability --apply generates their PodMonitors), and traffic must flow; app-metrics: apply the generated <workload>-metrics PodMonitors",
+    );
+  } else if (passed) note(`all ${report.rows.length} expected series present`);
+  if (!passed) process.exitCode = ExitCode.verificationFailed;
 }
 
 /** A mesh is read when -f, a cluster or namespaces are named; dashboards alone need none. */
