@@ -4,6 +4,9 @@
 // reporting for it, the same check says missing (exit 9); a namespace still on sidecars expects
 // nothing, which is not a pass either.
 
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { detailsNamespace } from "./details-sample.js";
 import { cli, deleteNamespaces } from "./harness.js";
@@ -61,7 +64,8 @@ describe.skipIf(!available)("observability --verify on the testbed's Prometheus"
   it("migrated: the waypoint's L7 and ztunnel's TCP series are present (exit 0); with the stand-in's series gone: missing (exit 9)", async () => {
     const ns = await detailsNamespace("cont");
     namespaces.push(ns);
-    const migrate = await cli(["migrate", ns, "--yes", "--timeout", "120s"]);
+    const backups = mkdtempSync(join(tmpdir(), "continuity-backup-"));
+    const migrate = await cli(["migrate", ns, "--yes", "--timeout", "120s", "--backup-dir", backups]);
     expect(migrate.code, migrate.stderr).toBe(0);
 
     // The stand-in follows the new pods within a tick; Prometheus scrapes every second.
