@@ -4,7 +4,7 @@
 // synchronously, so that a run killed half-way leaves every line it got to.
 
 import { appendFileSync, closeSync, mkdirSync, openSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { uncoloured } from "../color.js";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import type { RunEvent, SummaryEvent } from "../run/events.js";
@@ -48,6 +48,11 @@ export class RunLog {
   }
 }
 
+/** Where a run logs without --log: a new file beside the backup, named by the command and the time. */
+export function defaultLogPath(backupDir: string, command: string, now: Date = new Date()): string {
+  return join(backupDir, `${command}-${now.toISOString().replace(/[:.]/g, "-")}.log`);
+}
+
 /** The terminal's line for one applied or skipped change, when the full command goes to the log. */
 export function changeLine(event: RunEvent): string | undefined {
   if (event.event !== "change") return undefined;
@@ -68,9 +73,11 @@ export interface Logged {
 export async function loggedRun(
   file: string | undefined,
   screen: (message: string) => void,
+  /** Gives the terminal back (the live tree) before the last line and any error are printed. */
+  settle: () => void,
   body: (logged: Logged) => Promise<void>,
 ): Promise<void> {
-  if (!file) return body({ note: screen, log: undefined });
+  if (!file) return body({ note: screen, log: undefined }).finally(settle);
   const log = new RunLog(file);
   screen(`full log: ${log.path}`);
   const note = (message: string) => {
@@ -87,6 +94,7 @@ export async function loggedRun(
     }
     throw err;
   } finally {
+    settle();
     log.close();
     screen(`full log: ${log.path}`);
   }

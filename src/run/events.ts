@@ -1,5 +1,5 @@
-// Structured progress of a run, for machines: `migrate -o json` writes one JSON object per line
-// (NDJSON) as things happen, for CI logs and controllers. docs/events.schema.json is the
+// Structured progress of a run, for machines: `migrate -o json` and `rollback -o json` write one
+// JSON object per line (NDJSON) as things happen, for CI logs and controllers. docs/events.schema.json is the
 // contract (a test validates what a real run emits against it).
 
 export type Phase = "started" | "waiting" | "passed" | "failed";
@@ -25,7 +25,8 @@ export type RunEvent =
     })
   | (Base & {
       event: "change";
-      phase: "applied" | "skipped";
+      /** migrate: applied or skipped (found made already); rollback: undone, or skipped (left alone). */
+      phase: "applied" | "skipped" | "undone";
       step: number;
       /** "<step>.<index>", as in the journal. */
       id: string;

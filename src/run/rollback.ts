@@ -15,6 +15,7 @@ import { K, kindInfo } from "../inventory/kinds.js";
 import { annotationsOf, type KubeObject } from "../inventory/model.js";
 import { sidecarFacts } from "../mesh/sidecar.js";
 import { stepNumber } from "../plan/steps.js";
+import type { DistributiveOmit, EventSink, RunEvent } from "./events.js";
 import { type Journal, plannedChange, readJournal, writeJournal } from "./journal.js";
 import { journalCopyPath, readJournalCopy, saveJournalCopy } from "./journal-copy.js";
 import { NamespaceLock } from "./lock.js";
@@ -30,6 +31,8 @@ export interface RollbackOptions {
   signal: AbortSignal;
   out: (line: string) => void;
   progress: (line: string) => void;
+  /** The same progress as events (`rollback -o json` streams them as NDJSON, the live tree draws them). */
+  events?: EventSink;
   ztunnelIntervalMs?: number;
 }
 
@@ -53,6 +56,30 @@ export async function rollbackNamespace(
   port: ClusterPort,
   namespace: string,
   options: RollbackOptions,
+): Promise<RollbackResult> {
+  const emit = eventsOf(namespace, options);
+  emit({ event: "namespace", phase: "started" });
+  try {
+    const result = await rollbackRun(port, namespace, options, emit);
+    emit({ event: "namespace", phase: "passed", result: "rolled-back" });
+    return result;
+  } catch (err) {
+    emit({ event: "namespace", phase: "failed", error: (err as Error).message });
+    throw err;
+  }
+}
+
+type Emit = (event: DistributiveOmit<RunEvent, "time" | "namespace">) => void;
+
+function eventsOf(namespace: string, options: RollbackOptions): Emit {
+  return (event) => options.events?.({ time: new Date().toISOString(), namespace, ...event } as RunEvent);
+}
+
+async function rollbackRun(
+  port: ClusterPort,
+  namespace: string,
+  options: RollbackOptions,
+  emit: Emit,
 ): Promise<RollbackResult> {
   const lock = await NamespaceLock.acquire(port, namespace, options.holder);
   lock.keepRenewed(() => undefined);
@@ -79,6 +106,7 @@ export async function rollbackNamespace(
     const save = async () => {
       await writeJournal(port, journal);
       if (options.backupDir) saveJournalCopy(options.backupDir, journal);
+      emit({ event: "journal", phase: "written", status: journal.status, step: journal.currentStep });
     };
     let injectorChecked = false;
     for (const entry of ordered) {
@@ -101,11 +129,26 @@ export async function rollbackNamespace(
         progress: options.progress,
         skipped: result.skipped,
       };
+      const leftAlone = result.skipped.length;
       await handlerOf(change).undo(change, ctx);
       if (change.type === "restart") restarted.push(change.target);
       journal.changes = journal.changes.filter((c) => c !== entry);
       result.undone++;
       await save();
+      const kept = result.skipped.slice(leftAlone);
+      emit({
+        event: "change",
+        phase: kept.length > 0 ? "skipped" : "undone",
+        step: entry.step,
+        id: entry.id,
+        type: entry.type,
+        target: entry.target,
+        ...(kept.length > 0
+          ? {
+              reason: `left alone, a newer object of that name exists: ${kept.join(" ")} (--overwrite restores it)`,
+            }
+          : {}),
+      });
     }
     journal.completedSteps = journal.completedSteps.filter((s) => s <= toStep);
     journal.gates = journal.gates.filter((g) => g.step <= toStep);
@@ -117,7 +160,7 @@ export async function rollbackNamespace(
     journal.rollbackPending = undefined;
     await save();
     if (restarted.length > 0) {
-      await verifySidecarsBack(port, namespace, restarted, options);
+      await verifySidecarsBack(port, namespace, restarted, options, emit);
       record.verified = true;
       await save();
     }
@@ -186,6 +229,40 @@ async function injectionWouldWork(
 }
 
 async function verifySidecarsBack(
+  port: ClusterPort,
+  namespace: string,
+  restarted: ObjectRef[],
+  options: RollbackOptions,
+  emit: Emit,
+): Promise<void> {
+  // One gate in the events: the restarts roll out and every new pod runs istio-proxy again.
+  const started = Date.now();
+  const about = {
+    event: "gate",
+    step: RESTART_STEP,
+    gate: "rollouts-complete",
+    description: "the restarted workloads roll out and their pods run istio-proxy again",
+  } as const;
+  const progress = (line: string) => {
+    options.progress(line);
+    emit({ ...about, phase: "waiting", detail: line.trim(), elapsedMs: Date.now() - started });
+  };
+  emit({ ...about, phase: "started" });
+  try {
+    await sidecarsBack(port, namespace, restarted, { ...options, progress });
+  } catch (err) {
+    emit({ ...about, phase: "failed", detail: (err as Error).message, elapsedMs: Date.now() - started });
+    throw err;
+  }
+  emit({
+    ...about,
+    phase: "passed",
+    detail: "every restarted pod runs istio-proxy",
+    elapsedMs: Date.now() - started,
+  });
+}
+
+async function sidecarsBack(
   port: ClusterPort,
   namespace: string,
   restarted: ObjectRef[],

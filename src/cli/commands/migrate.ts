@@ -26,9 +26,10 @@ import { observedTraffic, wavesOf } from "../../waves/waves.js";
 import { type AnalysisFlags, addAnalysisFlags, analysisFromFlags } from "../analysis-flags.js";
 import { clusterPortFor } from "../cluster-loader.js";
 import { globalOptions, selectNamespaces } from "../context.js";
+import { LiveTree, liveTreeWanted } from "../live/terminal.js";
 import { structured, table } from "../output.js";
 import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
-import { changeLine, loggedRun } from "../run-log.js";
+import { changeLine, defaultLogPath, loggedRun } from "../run-log.js";
 import { type IOStreams, noteTo, styleFor } from "../streams.js";
 
 interface MigrateFlags extends AnalysisFlags {
@@ -111,7 +112,7 @@ export function migrateCommand(io: IOStreams): Command {
     .addOption(new Option("--step <n>", "with --verify-only: the step to verify").argParser(parseStep))
     .option(
       "--log <file>",
-      "write everything the run says to FILE, timestamped and uncoloured (progress, each change's kubectl equivalent with its manifest, every event); the terminal then shows one line per change",
+      "write everything the run says to FILE, timestamped and uncoloured (progress, each change's kubectl equivalent with its manifest, every event); the terminal then shows one line per change. Default: a new migrate-<time>.log in --backup-dir (its path is printed)",
     )
     .option(
       "--allow-gitops-drift",
@@ -141,13 +142,26 @@ Output: -o table prints each change's kubectl equivalent and a result per namesp
 one JSON event per line (NDJSON) as the run goes: namespace, step and gate started / waiting /
 passed / failed, change applied or skipped, journal written, and last a summary of every
 namespace's result and the exit code (schema: docs/events.schema.json); -o yaml prints the
-results at the end. Progress goes to stderr.
+results at the end. Progress goes to stderr: on a terminal, a live tree of each namespace, step,
+change and gate (spinner, elapsed time, ✓/✗ and why), one line per change; the manifests go to
+the log (--log, else beside the backup). Ctrl-C finishes the current change, records the
+interruption in the journal and exits 130; migrate again resumes.
 
   ambient-migrate migrate -n a,b,c,d --parallel 4 --yes     # 4 at once; one failing stops no other
   ambient-migrate migrate -n a,b,c --waves --parallel 2     # callers first, 2 of a wave at once`,
     )
-    .action((args: string[], flags: MigrateFlags, command: Command) =>
-      loggedRun(flags.log, screen, async ({ note, log }) => {
+    .action((args: string[], flags: MigrateFlags, command: Command) => {
+      // On a terminal, the live tree (live/tree.ts) shows the run; lines that stay go above it.
+      let tree: LiveTree | undefined;
+      const stopTree = () => {
+        tree?.stop();
+        tree = undefined;
+      };
+      const show = (line: string) => (tree ? tree.line(line) : screen(line));
+      // A real run always logs its full changes: to --log, else to a new file beside the backup.
+      const realRun = flags.dryRun === "none" && !flags.verifyOnly;
+      const logFile = flags.log ?? (realRun ? defaultLogPath(flags.backupDir, "migrate") : undefined);
+      return loggedRun(logFile, show, stopTree, async ({ note, log }) => {
         const options = globalOptions(command, { namespaceArgs: args });
         if (options.filename.length > 0)
           throw new AmbientMigrateError(
@@ -228,12 +242,16 @@ results at the end. Progress goes to stderr.
         if (drift.length > 0)
           for (const d of drift)
             note(`gitops drift${flags.allowGitopsDrift ? " (allowed)" : ""}: ${describeDrift(d)}`);
-        // The kubectl equivalents: on stdout (-o table) and in the log; with --log, a real run shows
-        // one line per change on the terminal instead (from its change event) and logs the rest.
+        if (realRun && liveTreeWanted(io, options.output))
+          tree = new LiveTree(io.err, styleFor(io, "err", options.color), flags.parallel > 1);
+        // The kubectl equivalents: on stdout (-o table) and in the log; with --log or the live tree,
+        // a real run shows one line per change on the terminal instead (from its change event)
+        // and logs the rest. Off a terminal without --log, the terminal shows them as it always did.
+        const terse = flags.log !== undefined || tree !== undefined;
         const screenOut = options.output === "table" ? (l: string) => io.out.write(`${l}\n`) : screen;
         const toStdout = !log
           ? screenOut
-          : flags.dryRun === "none"
+          : terse && flags.dryRun === "none"
             ? (l: string) => log.write("kubectl", l)
             : (l: string) => {
                 screenOut(l);
@@ -260,6 +278,7 @@ results at the end. Progress goes to stderr.
             return;
           }
         }
+        tree?.start();
 
         const holder = newHolderIdentity();
         /** One namespace, its analysis gate included; `say` writes progress (prefixed in waves). */
@@ -283,16 +302,25 @@ results at the end. Progress goes to stderr.
             backupDir: flags.backupDir,
             signal,
             out,
-            progress: say,
-            // -o json: NDJSON events on stdout as they happen (docs/events.schema.json); --log: in the log.
-            ...(options.output === "json" || log
+            // The live tree shows a namespace's last progress line under it; the log keeps them all.
+            progress: tree
+              ? (line: string) => {
+                  tree?.progress(nsPlan.namespace, line);
+                  log?.write("progress", line);
+                }
+              : say,
+            // -o json: NDJSON events on stdout as they happen (docs/events.schema.json); the log
+            // gets them too; the live tree is drawn from them.
+            ...(options.output === "json" || log || tree
               ? {
                   events: (e: RunEvent) => {
                     if (options.output === "json") io.out.write(eventLine(e));
-                    if (!log) return;
-                    log.event(e);
-                    const line = changeLine(e);
-                    if (line) say(line);
+                    log?.event(e);
+                    if (tree) tree.event(e);
+                    else if (terse) {
+                      const line = changeLine(e);
+                      if (line) say(line);
+                    }
                   },
                 }
               : {}),
@@ -310,6 +338,7 @@ results at the end. Progress goes to stderr.
         const waves = flags.waves ? wavesOf(inventory, plan, observed) : undefined;
         /** The results at the end: a table, the yaml document, or the last NDJSON event (summary). */
         const summarize = (rows: SummaryRow[], exitCode: number) => {
+          stopTree();
           const summary: SummaryEvent = {
             time: new Date().toISOString(),
             event: "summary",
@@ -343,7 +372,7 @@ results at the end. Progress goes to stderr.
           const results: SummaryRow[] = [];
           await withInterruption(note, async (signal) => {
             for (const nsPlan of plan.namespaces) {
-              note(`== ${nsPlan.namespace}`);
+              if (!tree) note(`== ${nsPlan.namespace}`);
               const result = await migrateOne(nsPlan, inventory, signal, note, toStdout);
               results.push({ namespace: nsPlan.namespace, result });
             }
@@ -375,9 +404,9 @@ results at the end. Progress goes to stderr.
               if (nsPlan.blocked) throw blockedError([nsPlan]);
               // The lines of namespaces run at once each say which namespace they are about.
               const say = prefixed(namespace, note);
-              say("started");
+              if (!tree) say("started");
               const result = await migrateOne(nsPlan, now, signal, say, prefixed(namespace, toStdout));
-              say(result);
+              if (!tree) say(result);
               return result;
             },
           ),
@@ -393,6 +422,6 @@ results at the end. Progress goes to stderr.
         const exitCode = wavesExitCode(runs);
         summarize(summaryRows(runs, waves !== undefined), exitCode);
         process.exitCode = exitCode;
-      }),
-    );
+      });
+    });
 }

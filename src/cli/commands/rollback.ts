@@ -4,14 +4,17 @@
 
 import { Command } from "commander";
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
-import { LAST_STEP } from "../../plan/steps.js";
+import { isStepNumber, LAST_STEP, STEPS } from "../../plan/steps.js";
+import { eventLine, type RunEvent, type SummaryEvent } from "../../run/events.js";
 import { newHolderIdentity } from "../../run/lock.js";
 import { type RollbackResult, rollbackNamespace } from "../../run/rollback.js";
 import { confirm, DEFAULT_GATE_TIMEOUT, parseTimeout, withInterruption } from "../../run/session.js";
 import { clusterPortFor } from "../cluster-loader.js";
 import { globalOptions } from "../context.js";
+import { LiveTree, liveTreeWanted } from "../live/terminal.js";
 import { structured, table } from "../output.js";
-import { type IOStreams, noteTo } from "../streams.js";
+import { changeLine, defaultLogPath, loggedRun } from "../run-log.js";
+import { type IOStreams, noteTo, styleFor } from "../streams.js";
 
 interface RollbackFlags {
   toStep: string;
@@ -19,10 +22,11 @@ interface RollbackFlags {
   yes?: boolean;
   timeout: string;
   backupDir: string;
+  log?: string;
 }
 
 export function rollbackCommand(io: IOStreams): Command {
-  const note = noteTo(io);
+  const screen = noteTo(io);
   return new Command("rollback")
     .description("undo a migration from the namespace's journal (all of it, or the steps after --to-step)")
     .argument("[namespace...]", "the namespaces to roll back (as -n NS)")
@@ -35,64 +39,133 @@ export function rollbackCommand(io: IOStreams): Command {
       "where migrate kept its backups and the journal's copy (used when the journal ConfigMap was deleted)",
       "ambient-migrate-backup",
     )
-    .action(async (args: string[], flags: RollbackFlags, command: Command) => {
-      const options = globalOptions(command, { namespaceArgs: args });
-      const namespaces = options.namespace;
-      if (namespaces.length === 0 || options.allNamespaces || options.selector)
-        throw new AmbientMigrateError(
-          "rollback needs the namespaces named",
-          ExitCode.usage,
-          "ambient-migrate rollback NS... (or -n NS); each is rolled back from its own journal",
+    .option(
+      "--log <file>",
+      "write everything the rollback says to FILE, timestamped and uncoloured (each undo's kubectl equivalent with its manifest, every event); the terminal then shows one line per change. Default: a new rollback-<time>.log in --backup-dir (its path is printed)",
+    )
+    .addHelpText(
+      "after",
+      `
+Output: -o table prints each undo's kubectl equivalent and a row per namespace; -o json streams one
+JSON event per line (NDJSON) as the rollback goes: namespace started / passed (rolled-back) /
+failed, each change undone or left alone, the journal written, the restarted workloads' gate, and
+last a summary (schema: docs/events.schema.json); -o yaml prints the results at the end.
+On a terminal, a live tree shows each namespace, its undone changes and the gate.`,
+    )
+    .action((args: string[], flags: RollbackFlags, command: Command) => {
+      let tree: LiveTree | undefined;
+      const stopTree = () => {
+        tree?.stop();
+        tree = undefined;
+      };
+      const show = (line: string) => (tree ? tree.line(line) : screen(line));
+      const logFile = flags.log ?? defaultLogPath(flags.backupDir, "rollback");
+      return loggedRun(logFile, show, stopTree, async ({ note, log }) => {
+        const options = globalOptions(command, { namespaceArgs: args });
+        const namespaces = options.namespace;
+        if (namespaces.length === 0 || options.allNamespaces || options.selector)
+          throw new AmbientMigrateError(
+            "rollback needs the namespaces named",
+            ExitCode.usage,
+            "ambient-migrate rollback NS... (or -n NS); each is rolled back from its own journal",
+          );
+        const toStep = Number(flags.toStep);
+        if (!Number.isInteger(toStep) || toStep < 0 || toStep > LAST_STEP)
+          throw new AmbientMigrateError(
+            `--to-step ${flags.toStep} is not a step (0..${LAST_STEP})`,
+            ExitCode.usage,
+          );
+        const timeoutMs = parseTimeout(flags.timeout);
+        const port = await clusterPortFor(options, note);
+        if (
+          !(await confirm(
+            `roll back ${namespaces.join(", ")} to after step ${toStep} on ${port.context}?`,
+            flags.yes === true,
+          ))
+        ) {
+          note("nothing changed");
+          process.exitCode = ExitCode.usage;
+          return;
+        }
+        if (liveTreeWanted(io, options.output))
+          tree = new LiveTree(
+            io.err,
+            styleFor(io, "err", options.color),
+            false,
+            (step) => `undo: ${isStepNumber(step) ? STEPS[step - 1]?.title : "changes"}`,
+          );
+        tree?.start();
+        // As migrate: the undos' kubectl equivalents on stdout (-o table), always in the log; with
+        // --log or the live tree the terminal shows one line per change instead.
+        const terse = flags.log !== undefined || tree !== undefined;
+        const screenOut = options.output === "table" ? (l: string) => io.out.write(`${l}\n`) : screen;
+        const toStdout = terse
+          ? (l: string) => log?.write("kubectl", l)
+          : (l: string) => {
+              screenOut(l);
+              log?.write("kubectl", l);
+            };
+        const events = (e: RunEvent) => {
+          if (options.output === "json") io.out.write(eventLine(e));
+          log?.event(e);
+          if (tree) tree.event(e);
+          else if (terse) {
+            const line = changeLine(e);
+            if (line) note(line);
+          }
+        };
+        const progress = (namespace: string) =>
+          tree
+            ? (line: string) => {
+                tree?.progress(namespace, line);
+                log?.write("progress", line);
+              }
+            : note;
+        const rows: ({ namespace: string } & RollbackResult)[] = [];
+        const holder = newHolderIdentity();
+        for (const namespace of namespaces) {
+          if (namespaces.length > 1 && !tree) note(`== ${namespace}`);
+          const result = await withInterruption(note, (signal) =>
+            rollbackNamespace(port, namespace, {
+              toStep,
+              backupDir: flags.backupDir,
+              overwrite: flags.overwrite === true,
+              timeoutMs,
+              holder,
+              signal,
+              out: toStdout,
+              progress: progress(namespace),
+              events,
+            }),
+          );
+          rows.push({ namespace, ...result });
+        }
+        stopTree();
+        if (options.output === "json") {
+          const summary: SummaryEvent = {
+            time: new Date().toISOString(),
+            event: "summary",
+            phase: "finished",
+            exitCode: 0,
+            namespaces: rows.map((r) => ({ namespace: r.namespace, result: "rolled-back" })),
+          };
+          log?.event(summary);
+          io.out.write(eventLine(summary));
+          return;
+        }
+        io.out.write(
+          options.output === "table"
+            ? table(
+                ["namespace", "rolled back to", "changes undone", "left alone"],
+                rows.map((r) => [
+                  r.namespace,
+                  `after step ${r.toStep}`,
+                  String(r.undone),
+                  r.skipped.join(" ") || "-",
+                ]),
+              )
+            : structured(namespaces.length === 1 ? rows[0] : { namespaces: rows }, options.output),
         );
-      const toStep = Number(flags.toStep);
-      if (!Number.isInteger(toStep) || toStep < 0 || toStep > LAST_STEP)
-        throw new AmbientMigrateError(
-          `--to-step ${flags.toStep} is not a step (0..${LAST_STEP})`,
-          ExitCode.usage,
-        );
-      const timeoutMs = parseTimeout(flags.timeout);
-      const port = await clusterPortFor(options, note);
-      if (
-        !(await confirm(
-          `roll back ${namespaces.join(", ")} to after step ${toStep} on ${port.context}?`,
-          flags.yes === true,
-        ))
-      ) {
-        note("nothing changed");
-        process.exitCode = ExitCode.usage;
-        return;
-      }
-      const toStdout = options.output === "table" ? (l: string) => io.out.write(`${l}\n`) : note;
-      const rows: ({ namespace: string } & RollbackResult)[] = [];
-      const holder = newHolderIdentity();
-      for (const namespace of namespaces) {
-        if (namespaces.length > 1) note(`== ${namespace}`);
-        const result = await withInterruption(note, (signal) =>
-          rollbackNamespace(port, namespace, {
-            toStep,
-            backupDir: flags.backupDir,
-            overwrite: flags.overwrite === true,
-            timeoutMs,
-            holder,
-            signal,
-            out: toStdout,
-            progress: note,
-          }),
-        );
-        rows.push({ namespace, ...result });
-      }
-      io.out.write(
-        options.output === "table"
-          ? table(
-              ["namespace", "rolled back to", "changes undone", "left alone"],
-              rows.map((r) => [
-                r.namespace,
-                `after step ${r.toStep}`,
-                String(r.undone),
-                r.skipped.join(" ") || "-",
-              ]),
-            )
-          : structured(namespaces.length === 1 ? rows[0] : { namespaces: rows }, options.output),
-      );
+      });
     });
 }

@@ -2,9 +2,10 @@
 // progress line, every kubectl equivalent with its manifest and every event, timestamped and
 // uncoloured, while the terminal shows one line per change and no manifest.
 
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setClusterConnector } from "../../../src/cli/cluster-loader.js";
 import { run } from "../../../src/cli/main.js";
@@ -20,17 +21,22 @@ afterAll(() => {
 });
 
 async function migrate(extra: string[]) {
-  const dir = mkdtempSync(join(tmpdir(), "am-log-"));
+  return cli("migrate", extra);
+}
+
+async function cli(command: string, extra: string[], at = mkdtempSync(join(tmpdir(), "am-log-"))) {
+  const dir = at;
   let stdout = "";
   let stderr = "";
   const io = {
     out: { write: (t: string) => (stdout += t), isTTY: true },
-    err: { write: (t: string) => (stderr += t), isTTY: true },
+    // Not a terminal: the live tree (live-tree.test.ts) would draw instead of these lines.
+    err: { write: (t: string) => (stderr += t), isTTY: false },
     env: { FORCE_COLOR: "1" },
   };
   process.exitCode = undefined;
   try {
-    const args = ["migrate", "-n", "shop", "--yes", "--backup-dir", join(dir, "backup"), ...extra];
+    const args = [command, "-n", "shop", "--yes", "--backup-dir", join(dir, "backup"), ...extra];
     const code = await run(
       args.map((a) => a.replace("DIR", dir)),
       io,
@@ -79,5 +85,50 @@ describe("migrate --log", () => {
     expect(bad.code).not.toBe(0);
     const log = readFileSync(join(bad.dir, "run.log"), "utf8");
     expect(log).toMatch(/ error {4}.*absent/);
+  });
+
+  it("without --log, a real run logs beside the backup and says where; the terminal is as before", async () => {
+    const r = await migrate([]);
+    expect(r.code).toBe(0);
+    const logs = readdirSync(join(r.dir, "backup")).filter((f) => /^migrate-.*\.log$/.test(f));
+    expect(logs).toHaveLength(1);
+    const path = join(r.dir, "backup", logs[0] ?? "");
+    expect(r.stderr).toContain(`full log: ${path}`);
+    // Off a terminal without --log, the kubectl equivalents stay on stdout, and are logged too.
+    expect(r.stdout).toContain("kubectl label namespace shop");
+    expect(readFileSync(path, "utf8")).toMatch(/ kubectl {2}kubectl label namespace shop/);
+    // A client dry run changes nothing and logs nothing.
+    const dry = await migrate(["--dry-run", "client"]);
+    expect(readdirSync(dry.dir)).not.toContain("backup");
+  });
+});
+
+describe("rollback --log and -o json", () => {
+  it("streams NDJSON events valid against the schema, and logs them with the undos' kubectl lines", async () => {
+    const first = await migrate([]);
+    expect(first.code).toBe(0);
+    // Each run connects to a fresh simulated cluster: the rollback rebuilds the journal from the
+    // copy migrate kept in --backup-dir, and undoes what it records.
+    const r = await cli("rollback", ["-o", "json", "--log", "DIR/rollback.log"], first.dir);
+    expect(r.code, r.stderr).toBe(0);
+    const schema = JSON.parse(
+      readFileSync(new URL("../../../docs/events.schema.json", import.meta.url), "utf8"),
+    );
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    const validate = ajv.compile(schema);
+    const events = r.stdout
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    for (const e of events) expect(validate(e), ajv.errorsText(validate.errors)).toBe(true);
+    expect(events.filter((e) => e.event === "change" && e.phase === "undone").length).toBeGreaterThan(2);
+    expect(events.at(-1)).toMatchObject({
+      event: "summary",
+      exitCode: 0,
+      namespaces: [{ namespace: "shop", result: "rolled-back" }],
+    });
+    const log = readFileSync(join(first.dir, "rollback.log"), "utf8");
+    expect(log).toMatch(/ event {4}\{"time":.*"event":"summary"/);
+    expect(r.stderr).toContain(`full log: ${join(first.dir, "rollback.log")}`);
   });
 });

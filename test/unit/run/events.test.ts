@@ -7,8 +7,9 @@ import { describe, expect, it } from "vitest";
 import { CHANGES } from "../../../src/changes/index.js";
 import { GATES } from "../../../src/gates/index.js";
 import { eventLine, type RunEvent, type SummaryEvent } from "../../../src/run/events.js";
+import { rollbackNamespace } from "../../../src/run/rollback.js";
 import { runWaves, summaryRows, wavesExitCode } from "../../../src/run/waves.js";
-import { failure, migrate } from "./helpers.js";
+import { failure, migrate, rollbackOptions } from "./helpers.js";
 import { SimCluster } from "./sim.js";
 
 const schema = JSON.parse(readFileSync(new URL("../../../docs/events.schema.json", import.meta.url), "utf8"));
@@ -119,6 +120,24 @@ describe("migrate events", () => {
       validate({ time: "2026-01-01T00:00:00Z", event: "summary", phase: "finished", namespaces: [] }),
     ).toBe(false);
     expect(validate({ time: "2026-01-01T00:00:00Z", event: "namespace", phase: "started" })).toBe(false);
+  });
+
+  it("rollback: each recorded change undone, the journal written, the restarts' gate, the namespace rolled back", async () => {
+    const sim = new SimCluster(REV);
+    expect(await migrate(sim)).toBe("migrated");
+    const events: RunEvent[] = [];
+    const result = await rollbackNamespace(sim, "shop", rollbackOptions({ events: (e) => events.push(e) }));
+    const lines = parsed(events);
+    expect(lines[0]).toMatchObject({ event: "namespace", phase: "started", namespace: "shop" });
+    expect(lines.at(-1)).toMatchObject({ event: "namespace", phase: "passed", result: "rolled-back" });
+    const undone = lines.filter((e) => e.event === "change" && e.phase === "undone");
+    expect(undone).toHaveLength(result.undone);
+    expect(undone.map((c) => (c.event === "change" ? c.type : ""))).toContain("restart");
+    expect(lines.map(key)).toEqual(expect.arrayContaining(["gate 4 started", "gate 4 passed"]));
+    expect(lines.filter((e) => e.event === "journal").at(-1)).toMatchObject({
+      status: "rolled-back",
+      step: 0,
+    });
   });
 
   it("the schema names every change type and gate type the registries know", () => {

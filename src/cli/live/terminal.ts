@@ -1,0 +1,81 @@
+// Puts the live tree (tree.ts) on a terminal: log-update redraws the changing lines in place
+// (cursor movement, line wrapping and clipping to the terminal's height are its job, not ours)
+// and persists the final ones above them, so the scrollback keeps every step, change and gate.
+
+import { createLogUpdate } from "log-update";
+import type { Style } from "../../color.js";
+import type { RunEvent } from "../../run/events.js";
+import type { IOStreams, Writer } from "../streams.js";
+import { RunTree } from "./tree.js";
+
+/** Whether a run shows the live tree: stderr is a terminal that can move its cursor, and NDJSON is not headed for the same terminal. */
+export function liveTreeWanted(io: IOStreams, output: string): boolean {
+  const env = io.env ?? process.env;
+  if (io.err.isTTY !== true || env.TERM === "dumb") return false;
+  return !(output === "json" && io.out.isTTY === true);
+}
+
+export class LiveTree {
+  private readonly tree: RunTree;
+  private readonly update: ReturnType<typeof createLogUpdate>;
+  private timer: NodeJS.Timeout | undefined;
+  private frame = 0;
+
+  constructor(
+    stream: Writer,
+    style: Style,
+    concurrent: boolean,
+    stepTitle?: (step: number) => string,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.tree = new RunTree({ style, concurrent, ...(stepTitle ? { stepTitle } : {}) });
+    this.update = createLogUpdate(stream as NodeJS.WriteStream, { showCursor: false });
+  }
+
+  /** Starts the spinners (after any question on the terminal has been answered). */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      this.frame++;
+      this.draw();
+    }, 100);
+    // The spinner alone never keeps the process alive.
+    this.timer.unref();
+    this.draw();
+  }
+
+  event(e: RunEvent): void {
+    const final = this.tree.event(e);
+    if (final.length > 0) this.update.persist(final.join("\n"));
+    this.draw();
+  }
+
+  /** A run's progress line: shown under its namespace until the next one. */
+  progress(namespace: string, line: string): void {
+    this.tree.progress(namespace, line);
+    this.draw();
+  }
+
+  /** A line that stays (an interruption, a wave starting, a failure). */
+  line(text: string): void {
+    this.update.persist(text);
+    this.draw();
+  }
+
+  /** Persists what is still open and gives the terminal back (idempotent). */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const rest = this.tree.finish(this.now());
+    this.update.clear();
+    if (rest.length > 0) this.update.persist(rest.join("\n"));
+    this.update.done();
+  }
+
+  private draw(): void {
+    if (!this.timer) return;
+    const lines = this.tree.render(this.now(), this.frame);
+    if (lines.length > 0) this.update(lines.join("\n"));
+    else this.update.clear();
+  }
+}
