@@ -2,7 +2,8 @@
 // and Ctrl-C is the terminal's SIGINT to the foreground process group, as a user would send it).
 // The screen, scrollback included, must show every step and gate of the run with ✓, one line per
 // change and no manifest; Ctrl-C mid-run records the interruption in the journal and exits 130,
-// and a later migrate resumes and finishes.
+// and a later migrate resumes and finishes. status --watch redraws its table from watches when a
+// namespace's label changes, and Ctrl-C ends it with exit 0.
 
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -15,7 +16,7 @@ import type { ClusterPort } from "../../src/cluster/port.js";
 import type { RunEvent } from "../../src/run/events.js";
 import { readJournal } from "../../src/run/journal.js";
 import { detailsNamespace } from "./details-sample.js";
-import { cli, deleteNamespaces, kubeconfigPath, repoRoot } from "./harness.js";
+import { cli, createNamespace, deleteNamespaces, kubeconfigPath, kubectl, repoRoot } from "./harness.js";
 
 const exec = promisify(execFile);
 const work = mkdtempSync(join(tmpdir(), "am-e2e-tty-"));
@@ -94,7 +95,7 @@ afterAll(async () => {
   await deleteNamespaces();
 });
 
-describe.concurrent("migrate on a terminal (tmux)", () => {
+describe.concurrent("on a terminal (tmux)", () => {
   it("shows every step and gate with ✓, one line per change; the manifests are in the log", async () => {
     const ns = await detailsNamespace("tty-tree");
     const backup = join(work, ns);
@@ -137,5 +138,26 @@ describe.concurrent("migrate on a terminal (tmux)", () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain("resuming the run recorded in the journal");
     expect(await readJournal(port, ns)).toMatchObject({ status: "done" });
+  });
+
+  it("status --watch: a label change shows up in the table; Ctrl-C exits 0", async () => {
+    const ns = await createNamespace("tty-watch", { "istio-injection": "enabled" });
+    const name = `${ns}-status`;
+    await startInTerminal(name, ["status", "-n", ns, "--watch"]);
+    const row = (text: string) => text.split("\n").find((l) => l.startsWith(`${ns} `)) ?? "";
+    await until("the table", async () =>
+      /istio-injection=enabled/.test(row(await screen(name))) ? true : undefined,
+    );
+    expect(row(await screen(name))).not.toContain("ambient");
+    await kubectl(["label", "namespace", ns, "istio.io/dataplane-mode=ambient"]);
+    await until(
+      "the changed row",
+      async () => (/ambient/.test(row(await screen(name))) ? true : undefined),
+      30_000,
+    );
+    await tmux("send-keys", "-t", name, "C-c");
+    expect(await exitCode(name)).toBe(0);
+    // Redrawn in place: the table's header is on the screen once.
+    expect((await screen(name)).match(/^NAMESPACE /gm)).toHaveLength(1);
   });
 });

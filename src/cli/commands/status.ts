@@ -15,6 +15,7 @@ import { bypassExemptions } from "../../plan/traffic-safety.js";
 import { JOURNAL_NAME, journalFromConfigMap, journalSummary } from "../../run/journal.js";
 import { clusterPortFor } from "../cluster-loader.js";
 import { type GlobalOptions, globalOptions, loadMesh } from "../context.js";
+import { watchStatus } from "../live/status-watch.js";
 import { structured, table } from "../output.js";
 import { type IOStreams, noteTo } from "../streams.js";
 
@@ -223,7 +224,11 @@ export function statusCommand(io: IOStreams): Command {
         "--workloads lists each pod with its data plane, what istioctl proxy-status and ztunnel-config\n" +
         "workloads show between them: sidecar, ztunnel (protocol HBONE, its waypoint) or none. A sidecar's\n" +
         "sync with istiod is not read (istioctl proxy-status reads it over xDS).\n" +
-        "  ambient-migrate status -n shop --workloads -o json",
+        "  ambient-migrate status -n shop --workloads -o json\n\n" +
+        "--watch keeps the table current from watches on the cluster (no polling): redrawn in place on a\n" +
+        "terminal; elsewhere the table once, then each namespace's row again when it changes (-o json: one\n" +
+        "line per changed namespace). Ctrl-C stops it (exit 0).\n" +
+        "  ambient-migrate status -n shop --watch",
     )
     .option(
       "--all-contexts",
@@ -233,37 +238,55 @@ export function statusCommand(io: IOStreams): Command {
       "--workloads",
       "list each pod with its data plane instead: sidecar, ztunnel (HBONE and its waypoint, from ztunnel's config_dump) or none",
     )
-    .action(async (flags: { allContexts?: boolean; workloads?: boolean }, command: Command) => {
-      const options = globalOptions(command);
-      if (flags.workloads) {
-        if (flags.allContexts || (options.context ?? "").includes(","))
-          throw new AmbientMigrateError(
-            "--workloads reads one cluster",
-            ExitCode.usage,
-            "give one --context",
+    .option("-w, --watch", "keep the table current from watches until Ctrl-C (one cluster)")
+    .action(
+      async (flags: { allContexts?: boolean; workloads?: boolean; watch?: boolean }, command: Command) => {
+        const options = globalOptions(command);
+        if (flags.watch) {
+          if (flags.workloads || flags.allContexts || (options.context ?? "").includes(","))
+            throw new AmbientMigrateError(
+              "--watch shows one cluster's namespace table",
+              ExitCode.usage,
+              "drop --workloads, --all-contexts or the second context",
+            );
+          return watchStatus(io, options, note);
+        }
+        if (flags.workloads) {
+          if (flags.allContexts || (options.context ?? "").includes(","))
+            throw new AmbientMigrateError(
+              "--workloads reads one cluster",
+              ExitCode.usage,
+              "give one --context",
+            );
+          return workloadsStatus(io, options, note);
+        }
+        const contexts = await fleetContexts(options, flags.allContexts === true);
+        if (contexts) {
+          const { statuses, errors } = await fleetStatuses(options, contexts, note);
+          for (const e of errors) note(`error: [${e.cluster}] ${e.error}`);
+          io.out.write(
+            options.output === "table"
+              ? renderStatus(statuses)
+              : structured(
+                  { namespaces: statuses, ...(errors.length > 0 ? { errors } : {}) },
+                  options.output,
+                ),
           );
-        return workloadsStatus(io, options, note);
-      }
-      const contexts = await fleetContexts(options, flags.allContexts === true);
-      if (contexts) {
-        const { statuses, errors } = await fleetStatuses(options, contexts, note);
-        for (const e of errors) note(`error: [${e.cluster}] ${e.error}`);
+          if (errors[0]) process.exitCode = errors[0].exitCode;
+          return;
+        }
+        const everything = options.namespace.length === 0 && !options.selector;
+        const loaded = await loadMesh(
+          { ...options, allNamespaces: options.allNamespaces || everything },
+          note,
+        );
+        note(loaded.summary);
+        const statuses = namespaceStatuses(loaded.inventory, loaded.namespaces);
         io.out.write(
           options.output === "table"
             ? renderStatus(statuses)
-            : structured({ namespaces: statuses, ...(errors.length > 0 ? { errors } : {}) }, options.output),
+            : structured({ namespaces: statuses }, options.output),
         );
-        if (errors[0]) process.exitCode = errors[0].exitCode;
-        return;
-      }
-      const everything = options.namespace.length === 0 && !options.selector;
-      const loaded = await loadMesh({ ...options, allNamespaces: options.allNamespaces || everything }, note);
-      note(loaded.summary);
-      const statuses = namespaceStatuses(loaded.inventory, loaded.namespaces);
-      io.out.write(
-        options.output === "table"
-          ? renderStatus(statuses)
-          : structured({ namespaces: statuses }, options.output),
-      );
-    });
+      },
+    );
 }
