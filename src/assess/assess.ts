@@ -5,6 +5,7 @@ import { byCodePoint, type Inventory } from "../inventory/model.js";
 import type { NamespaceMode } from "../mesh/namespace-state.js";
 import type { ObservedEdge } from "../waves/graph.js";
 import { MeshContext, NamespaceContext, type WaypointFacts } from "./context.js";
+import { type AssessedDisposition, assessedDispositions } from "./dispositions.js";
 import { type Finding, SEVERITY_ORDER, type Severity } from "./finding.js";
 import { MESH_CHECKS, NAMESPACE_CHECKS } from "./registry.js";
 
@@ -15,6 +16,8 @@ export interface NamespaceAssessment {
   blocked: boolean;
   counts: Record<Severity, number>;
   waypoint: WaypointFacts;
+  /** One per sidecar-era object a finding decides the fate of: delete once replaced, or keep. */
+  dispositions: AssessedDisposition[];
 }
 
 export interface Assessment {
@@ -52,6 +55,7 @@ export function assess(
       blocked: meshBlocked || counts.blocker > 0,
       counts,
       waypoint: ctx.waypoint(),
+      dispositions: assessedDispositions(ctx, sortFindings([...own])),
     });
   }
   return { findings: sortFindings(findings), namespaces: perNamespace };

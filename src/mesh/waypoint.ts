@@ -3,6 +3,7 @@
 // of the same name; it ignores a waypoint until the Gateway has status.addresses.
 
 import type { KubeObject } from "../inventory/model.js";
+import { MANAGED_BY, MANAGED_BY_LABEL } from "../ownership.js";
 import { DEFAULT_WAYPOINT, L, WAYPOINT_CLASS } from "./labels.js";
 
 export const WAYPOINT_API_VERSION = "gateway.networking.k8s.io/v1";
@@ -12,12 +13,27 @@ export function isWaypoint(gateway: KubeObject): boolean {
   return gateway.spec?.gatewayClassName === WAYPOINT_CLASS;
 }
 
-/** The waypoint Gateway for a namespace, serving traffic addressed to its Services. */
-export function waypointGateway(namespace: string, name: string = DEFAULT_WAYPOINT): KubeObject {
+/** Names the first translated source that needs the waypoint the tool creates (`Kind/namespace/name`). */
+export const NEEDED_BY_ANNOTATION = "ambient-migrate/needed-by";
+
+/**
+ * The waypoint Gateway the tool creates for a namespace, serving traffic addressed to its
+ * Services: the one builder, for `plan` and `translate` alike.
+ */
+export function waypointGateway(
+  namespace: string,
+  name: string = DEFAULT_WAYPOINT,
+  neededBy?: string,
+): KubeObject {
   return {
     apiVersion: WAYPOINT_API_VERSION,
     kind: "Gateway",
-    metadata: { name, namespace, labels: { [L.waypointFor]: "service" } },
+    metadata: {
+      name,
+      namespace,
+      labels: { [L.waypointFor]: "service", [MANAGED_BY_LABEL]: MANAGED_BY },
+      ...(neededBy ? { annotations: { [NEEDED_BY_ANNOTATION]: neededBy } } : {}),
+    },
     spec: {
       gatewayClassName: WAYPOINT_CLASS,
       listeners: [{ ...WAYPOINT_LISTENER }],

@@ -12,7 +12,7 @@ import type { Inventory, KubeObject } from "../inventory/model.js";
 import { injectionLabels } from "../mesh/injection.js";
 import { DATAPLANE_AMBIENT, L } from "../mesh/labels.js";
 import { waypointGateway } from "../mesh/waypoint.js";
-import { step5Dispositions } from "./dispositions.js";
+import { step5Dispositions, TRANSLATION_INCOMPLETE } from "./dispositions.js";
 import {
   backupFileFor,
   type Change,
@@ -29,13 +29,7 @@ import type { PlanOptions } from "./options.js";
 import { renderStep, type StepDraft } from "./render-kubectl.js";
 import { stepNumber } from "./steps.js";
 import { bypassShrinks, hboneAllowPolicies, ingressLabelTargets } from "./traffic-safety.js";
-import {
-  type PlannedApply,
-  reconcileStep5,
-  TRANSLATION_INCOMPLETE,
-  type TranslatedConfig,
-  translateForPlan,
-} from "./translated.js";
+import { type PlannedApply, type TranslatedConfig, translateForPlan } from "./translated.js";
 
 /**
  * How a plan is built, beyond the user's options. `allSteps`: every step, done or not, also for a
@@ -101,10 +95,7 @@ function planNamespace(
 ): NamespacePlan {
   const ns = a.namespace;
   const waypoint = waypointPlan(a, translated?.waypointWanted);
-  const dispositions = step5Dispositions(ctx, findings);
-  const { delete: deleteInStep5, keep } = translated
-    ? reconcileStep5(ctx, dispositions, translated)
-    : dispositions;
+  const { delete: deleteInStep5, keep } = step5Dispositions(ctx, a.dispositions, translated);
   const base: NamespacePlan = {
     namespace: ns,
     state: a.state,
@@ -149,7 +140,7 @@ function planNamespace(
       ? routesFileFor(ns)
       : undefined;
   const drafts = [
-    step1(ctx, waypoint, translated.beforeStep1, accepted, routesFile),
+    step1(ctx, waypoint, translated, accepted, routesFile),
     step2(ctx),
     step3(ctx, findings, options.patchForcedInjection === true),
     step4(
@@ -250,7 +241,7 @@ function meshRoute(object: KubeObject): boolean {
 function step1(
   ctx: NamespaceContext,
   waypoint: WaypointPlan,
-  translated: readonly PlannedApply[],
+  { beforeStep1: translated, waypointWanted }: TranslatedConfig,
   accepted: ObjectRef[],
   routesFile: string | undefined,
 ): StepDraft {
@@ -280,7 +271,7 @@ function step1(
   if (waypoint.create) {
     draft.changes.push({
       type: "apply",
-      object: waypointGateway(ctx.namespace, waypoint.name),
+      object: waypointGateway(ctx.namespace, waypoint.name, waypointWanted),
       reason: `waypoint for ${ctx.namespace}: ${waypoint.reason}`,
       created: true,
       waitFor: programmed,

@@ -1,78 +1,79 @@
-// Step 5: which sidecar-era objects go and which stay, decided from the assessment's findings
-// (one classification, made by the checks) plus what other kept objects still use.
+// Step 5: which sidecar-era objects go and which stay, one disposition per object, from the two
+// that decide it: the assessment's (assess/dispositions.ts: sidecar-only, or kept and why) and
+// the translation's (replaced, lost, or not replaced). Nothing here looks at findings.
 
 import type { NamespaceContext } from "../assess/context.js";
-import type { Finding, FindingCode } from "../assess/finding.js";
-import { hasTrafficPolicy, serviceOfHost, subsetsUsedBy } from "../assess/routing.js";
-import type { ObjectRef } from "../inventory/identity.js";
+import type { AssessedDisposition } from "../assess/dispositions.js";
+import { serviceOfHost, subsetsUsedBy } from "../assess/routing.js";
+import { objectKey } from "../inventory/identity.js";
 import { K } from "../inventory/kinds.js";
 import type { Disposition } from "./model.js";
+import type { TranslatedConfig } from "./translated.js";
 
-type Rule = (
-  finding: Finding,
-  ctx: NamespaceContext,
-  keptSubsets: Set<string>,
-) => ["delete" | "keep", string];
+export const TRANSLATION_INCOMPLETE = "translation incomplete: see translate report";
 
-const DELETE_AFTER_RESTART =
-  "sidecar-only; its replacement must target the waypoint, and ztunnel would mis-enforce it";
+const NOT_REPLACED = "not replaced by the translation: see translate report";
 
-const RULES: Partial<Record<FindingCode, Rule>> = {
-  "l7-policy-needs-waypoint": () => ["delete", `L7 selector policy: ${DELETE_AFTER_RESTART}`],
-  "request-authentication-selector": () => [
-    "delete",
-    "L7 (JWT) on sidecars only: replaced by targetRefs on the waypoint",
-  ],
-  "wasm-plugin-selector": () => [
-    "delete",
-    "L7 (Wasm) on sidecars only: replaced by targetRefs on the waypoint",
-  ],
-  "virtual-service-mesh-route": (f, ctx) =>
-    ctx.virtualServices().find((v) => v.object.metadata.name === f.name)?.binding === "mesh-and-ingress"
-      ? ["keep", 'also bound to an ingress gateway: remove "mesh" from its gateways instead of deleting it']
-      : ["delete", "mesh route: replaced by HTTPRoute on the waypoint"],
-  "destination-rule-subsets": (f, ctx, keptSubsets) => {
-    const dr = ctx.list(K.DestinationRule).find((d) => d.metadata.name === f.name);
-    const svc = dr ? serviceOfHost(String(dr.spec?.host ?? ""), ctx.namespace) : undefined;
-    if (dr && hasTrafficPolicy(dr))
-      return ["keep", "its traffic policy still applies at waypoints and gateways"];
-    if (svc && [...keptSubsets].some((s) => s.startsWith(`${svc.namespace}/${svc.name}/`)))
-      return ["keep", "its subsets are used by a VirtualService that stays (ingress gateway)"];
-    return ["delete", "subsets only: replaced by per-subset Services"];
-  },
-  "l4-policy-kept": () => ["keep", "L4 only: ztunnel enforces it correctly"],
-  "l4-policy-caller-identity": () => [
-    "keep",
-    "L4: ztunnel enforces it, but behind the waypoint the caller is the waypoint (see its warning)",
-  ],
-  "peer-authentication-strict": () => ["keep", "STRICT mTLS: ztunnel enforces it"],
-  "virtual-service-ingress-only": () => ["keep", "bound to ingress gateways only: not a mesh route"],
-  "envoy-filter": () => ["keep", "inert for ambient pods; remove it once nothing else uses it"],
-  "sidecar-resource": () => ["keep", "no effect in ambient mode; remove it once no sidecar remains"],
-};
+export interface Step5 {
+  delete: Disposition[];
+  keep: Disposition[];
+}
 
+/**
+ * Step 5 deletes only what the translation fully replaced, and of that only what the assessment
+ * did not keep (an object other kept objects use, or one an ingress gateway still needs).
+ * Without a translation (a namespace that does not migrate), the assessment's decisions alone.
+ */
 export function step5Dispositions(
   ctx: NamespaceContext,
-  findings: readonly Finding[],
-): { delete: Disposition[]; keep: Disposition[] } {
-  const keptSubsets = new Set<string>();
-  for (const { object, binding } of ctx.virtualServices())
-    if (binding !== "mesh") for (const s of subsetsUsedBy(object)) keptSubsets.add(s);
-  const out = { delete: [] as Disposition[], keep: [] as Disposition[] };
-  const seen = new Set<string>();
-  for (const finding of findings) {
-    const rule = RULES[finding.code];
-    const key = `${finding.apiVersion}/${finding.kind}/${finding.name}`;
-    if (!rule || seen.has(key)) continue;
-    seen.add(key);
-    const [action, reason] = rule(finding, ctx, keptSubsets);
-    const ref: ObjectRef = {
-      apiVersion: finding.apiVersion,
-      kind: finding.kind,
-      namespace: finding.namespace,
-      name: finding.name,
-    };
-    out[action].push({ ref, reason });
+  assessed: readonly AssessedDisposition[],
+  translated: TranslatedConfig | undefined,
+): Step5 {
+  const of = (fate: AssessedDisposition["fate"]) =>
+    assessed.filter((d) => d.fate === fate).map(({ ref, reason }): Disposition => ({ ref, reason }));
+  const out: Step5 = { delete: [], keep: of("keep") };
+  if (!translated) return { ...out, delete: of("delete") };
+  const subsetUsers = subsetsOfKeptVirtualServices(ctx, translated);
+  for (const d of of("delete")) {
+    const users = d.ref.kind === "DestinationRule" ? subsetUsers(d.ref.name) : [];
+    const outcome = translated.sources.get(objectKey(d.ref))?.outcome;
+    if (users.length > 0)
+      out.keep.push({ ref: d.ref, reason: `its subsets are used by ${users.join(", ")}, kept` });
+    else if (outcome === "replaced") out.delete.push(d);
+    else
+      out.keep.push({
+        ref: d.ref,
+        reason: outcome === "lost" ? TRANSLATION_INCOMPLETE : NOT_REPLACED,
+      });
+  }
+  // Every other source the translator saw: what it replaced goes too, the rest stays.
+  const listed = new Set(assessed.map((d) => objectKey(d.ref)));
+  for (const [key, d] of translated.sources) {
+    if (listed.has(key)) continue;
+    if (d.outcome === "replaced")
+      out.delete.push({ ref: d.source, reason: "replaced by the translated objects applied in step 1" });
+    else
+      out.keep.push({ ref: d.source, reason: d.outcome === "lost" ? TRANSLATION_INCOMPLETE : NOT_REPLACED });
   }
   return out;
+}
+
+/** For a DestinationRule's name: the VirtualServices that stay (not replaced) and use its subsets. */
+function subsetsOfKeptVirtualServices(
+  ctx: NamespaceContext,
+  translated: TranslatedConfig,
+): (ruleName: string) => string[] {
+  const users = new Map<string, Set<string>>();
+  for (const vs of ctx.list(K.VirtualService)) {
+    if (translated.sources.get(objectKey(vs))?.outcome === "replaced") continue;
+    for (const subset of subsetsUsedBy(vs)) {
+      const service = subset.slice(0, subset.lastIndexOf("/"));
+      users.set(service, (users.get(service) ?? new Set()).add(`VirtualService/${vs.metadata.name}`));
+    }
+  }
+  return (ruleName) => {
+    const rule = ctx.inventory.get(K.DestinationRule, ctx.namespace, ruleName);
+    const svc = rule ? serviceOfHost(String(rule.spec?.host ?? ""), ctx.namespace) : undefined;
+    return svc ? [...(users.get(`${svc.namespace}/${svc.name}`) ?? [])].sort() : [];
+  };
 }

@@ -3,16 +3,17 @@
 // objects (HTTPRoute, subset Services, targetRefs policies, waypoints), with a report that
 // names every field carried over, approximated or lost. Pure: no I/O.
 
-import { objectKey } from "../inventory/identity.js";
+import { type ObjectRef, objectKey, refOf } from "../inventory/identity.js";
 import { K } from "../inventory/kinds.js";
 import { type Inventory, invalidNamespace, type KubeObject } from "../inventory/model.js";
 import { rootNamespaceOf } from "../mesh/mesh-config.js";
+import { waypointGateway } from "../mesh/waypoint.js";
 import { SOURCE_ANNOTATION, sourceName } from "./meta.js";
 import { translatePolicy } from "./policies.js";
 import type { ReportEntry } from "./report.js";
 import { translateDestinationRule } from "./subsets.js";
 import { translateVirtualService } from "./virtual-service.js";
-import { existingWaypoint, waypointGateway } from "./waypoints.js";
+import { existingWaypoint } from "./waypoints.js";
 
 export type { ReportEntry, ReportLevel, SourceRef } from "./report.js";
 export { hasErrors } from "./report.js";
@@ -31,7 +32,26 @@ export interface Translation {
   afterRestart: KubeObject[];
   /** Source objects the output replaces: step 5 deletes them. Sources with errors are never listed. */
   replaces: KubeObject[];
+  /** One per source object translated, in the order of `replaces`: what became of it. */
+  dispositions: TranslationDisposition[];
+  /** The waypoints the output attaches to that do not exist yet (their Gateway is in `objects`). */
+  waypoints: WaypointNeed[];
   report: ReportEntry[];
+}
+
+/**
+ * What became of one source object: replaced by the objects named (`Kind/namespace/name`), or not,
+ * with the fields the translation could not carry over (`lost`, from its error entries).
+ */
+export type TranslationDisposition =
+  | { source: ObjectRef; outcome: "replaced"; by: string[] }
+  | { source: ObjectRef; outcome: "lost"; lost: string[] }
+  | { source: ObjectRef; outcome: "not-replaced" };
+
+/** A waypoint the translated objects need in `namespace`: `neededBy` is the first source (`Kind/namespace/name`). */
+export interface WaypointNeed {
+  namespace: string;
+  neededBy: string;
 }
 
 const APPLY_ORDER = [
@@ -53,6 +73,7 @@ export function translate(
   const objects: KubeObject[] = [];
   const replaces: KubeObject[] = [];
   const afterRestart: KubeObject[] = [];
+  const sources: { source: KubeObject; replaced: boolean }[] = [];
   const policyOptions = { ...options, rootNamespace: rootNamespaceOf(inventory, options.rootNamespace) };
   const needWaypoint = new Map<string, string>();
   const wantWaypoint = (ns: string, why: KubeObject) => {
@@ -63,11 +84,13 @@ export function translate(
     for (const rule of sorted(inventory.inNamespace(K.DestinationRule, namespace))) {
       const t = translateDestinationRule(inventory, rule, report);
       objects.push(...t.objects);
+      sources.push({ source: rule, replaced: t.replaced });
       if (t.replaced) replaces.push(rule);
     }
     for (const vs of sorted(inventory.inNamespace(K.VirtualService, namespace))) {
       const t = translateVirtualService(inventory, vs, report);
       objects.push(...t.routes);
+      sources.push({ source: vs, replaced: t.replaced });
       if (t.replaced) replaces.push(vs);
       for (const ns of t.waypointNamespaces) wantWaypoint(ns, vs);
     }
@@ -76,16 +99,52 @@ export function translate(
         const t = translatePolicy(inventory, policy, report, policyOptions);
         objects.push(...t.objects);
         afterRestart.push(...t.afterRestart);
+        sources.push({ source: policy, replaced: t.replaced });
         if (t.replaced) replaces.push(policy);
         if (t.waypointNamespace) wantWaypoint(t.waypointNamespace, policy);
       }
     }
   }
   reportSharedParents(objects, report);
-  for (const [namespace, reason] of [...needWaypoint].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (!existingWaypoint(inventory, namespace)) objects.push(waypointGateway(namespace, reason));
+  const waypoints = [...needWaypoint]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .filter(([namespace]) => !existingWaypoint(inventory, namespace))
+    .map(([namespace, neededBy]) => ({ namespace, neededBy }));
+  for (const w of waypoints) objects.push(waypointGateway(w.namespace, undefined, w.neededBy));
+  const written = orderForApply(dedupe(objects, report));
+  return {
+    objects: written,
+    afterRestart,
+    replaces,
+    dispositions: dispositionsOf(sources, [...written, ...afterRestart], report),
+    waypoints,
+    report,
+  };
+}
+
+function dispositionsOf(
+  sources: readonly { source: KubeObject; replaced: boolean }[],
+  written: readonly KubeObject[],
+  report: readonly ReportEntry[],
+): TranslationDisposition[] {
+  const made = new Map<string, string[]>();
+  for (const o of written) {
+    const from = o.metadata.annotations?.[SOURCE_ANNOTATION];
+    if (from) made.set(from, [...(made.get(from) ?? []), sourceName(o)]);
   }
-  return { objects: orderForApply(dedupe(objects, report)), afterRestart, replaces, report };
+  const lost = new Map<string, string[]>();
+  for (const e of report.filter((e) => e.level === "error")) {
+    const from = `${e.source.kind}/${e.source.namespace}/${e.source.name}`;
+    lost.set(from, [...(lost.get(from) ?? []), e.field]);
+  }
+  return sources.map(({ source, replaced }): TranslationDisposition => {
+    const name = sourceName(source);
+    const errors = lost.get(name);
+    const ref = refOf(source);
+    if (replaced) return { source: ref, outcome: "replaced", by: made.get(name) ?? [] };
+    if (errors) return { source: ref, outcome: "lost", lost: errors };
+    return { source: ref, outcome: "not-replaced" };
+  });
 }
 
 const TRANSLATED_KINDS = new Set([

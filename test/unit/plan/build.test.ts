@@ -6,6 +6,7 @@ import { readManifests } from "../../../src/inventory/from-files.js";
 import { buildPlan } from "../../../src/plan/build.js";
 import type { Change, NamespacePlan } from "../../../src/plan/model.js";
 import type { PlanOptions } from "../../../src/plan/options.js";
+import { translate } from "../../../src/translate/index.js";
 import { EXAMPLE, fixture, inventoryOf, namespaceYaml } from "../assess/helpers.js";
 
 function planOf(yaml: string, defaultNamespace = "app", options: PlanOptions = {}): NamespacePlan[] {
@@ -81,7 +82,16 @@ describe("plan for the example mesh", () => {
       gatewayClassName: "istio-waypoint",
       listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }],
     });
-    expect(apply.object.metadata.labels).toEqual({ "istio.io/waypoint-for": "service" });
+    // The one waypoint builder: the Gateway `translate` writes, labelled as the tool's own.
+    expect(apply.object).toEqual(
+      translate(readManifests([EXAMPLE]).inventory, ["bookinfo"]).objects.find(
+        (o) => o.kind === "Gateway" && o.metadata.name === "waypoint",
+      ),
+    );
+    expect(apply.object.metadata.labels).toEqual({
+      "istio.io/waypoint-for": "service",
+      "app.kubernetes.io/managed-by": "ambient-migrate",
+    });
     expect(apply.waitFor).toEqual({ type: "waypoint-programmed", namespace: "bookinfo", name: "waypoint" });
     expect(s1?.changes[ours + 1]).toMatchObject({
       key: "istio.io/use-waypoint",
