@@ -2,7 +2,6 @@
 // step, and what the journal keeps of them. A failed or inconclusive analysis stops the run with
 // exit 9; the journal's failure says which check, its value and its condition.
 
-import { readFileSync } from "node:fs";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { PrometheusClient } from "../prometheus/client.js";
 import { checksAt, checksFor } from "./checks.js";
@@ -66,18 +65,7 @@ export const realClock: Clock = {
 
 /** Prometheus queries with the analysis's address, bearer token and TLS settings. */
 export function prometheusQuery(analysis: Analysis): Query {
-  const p = analysis.prometheus;
-  if (p.tls && Object.keys(p.tls).length > 0)
-    throw new AmbientMigrateError(
-      `${analysis.source}: prometheus.tls is not supported yet by the shared Prometheus client`,
-      ExitCode.usage,
-      "reach Prometheus over http (e.g. kubectl port-forward) or through a proxy that terminates TLS",
-    );
-  const token = p.bearerTokenFile ? readFileSync(p.bearerTokenFile, "utf8").trim() : p.bearerToken;
-  const client = new PrometheusClient(p.address, {
-    ...(p.timeoutMs ? { timeoutMs: p.timeoutMs } : {}),
-    ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
-  });
+  const client = PrometheusClient.connect(analysis.prometheus);
   return (expr) => client.query(expr);
 }
 

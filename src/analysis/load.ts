@@ -44,6 +44,7 @@ interface RawAnalysis {
     bearerToken?: string;
     bearerTokenFile?: string;
     timeout?: string;
+    basicAuth?: PrometheusSettings["basicAuth"];
     tls?: PrometheusSettings["tls"];
   };
   steps?: number[];
@@ -136,6 +137,7 @@ export function analysisFrom(doc: unknown, source: string): Analysis {
       address: p.address,
       ...(p.bearerToken ? { bearerToken: p.bearerToken } : {}),
       ...(p.bearerTokenFile ? { bearerTokenFile: p.bearerTokenFile } : {}),
+      ...(p.basicAuth ? { basicAuth: p.basicAuth } : {}),
       ...(p.tls ? { tls: p.tls } : {}),
       ...(p.timeout ? { timeoutMs: ms(p.timeout, 10_000) } : {}),
     },

@@ -3,23 +3,12 @@
 // names {{service}}), which is what is judged and journalled.
 
 import { stepNumber } from "../plan/steps.js";
+import type { PrometheusConnection } from "../prometheus/client.js";
 
 export type OnFailure = "pause" | "rollback";
 
 /** Where Prometheus is and how to talk to it (names as in Prometheus's own http_config). */
-export interface PrometheusSettings {
-  address: string;
-  bearerToken?: string;
-  bearerTokenFile?: string;
-  tls?: {
-    caFile?: string;
-    certFile?: string;
-    keyFile?: string;
-    serverName?: string;
-    insecureSkipVerify?: boolean;
-  };
-  timeoutMs?: number;
-}
+export type PrometheusSettings = PrometheusConnection;
 
 export interface ThresholdRange {
   min?: number;

@@ -39,21 +39,45 @@ export const ANALYSIS_SCHEMA = {
       required: ["address"],
       properties: {
         address: { type: "string", pattern: "^https?://", description: "Prometheus's base URL" },
-        bearerToken: { type: "string" },
+        bearerToken: {
+          type: "string",
+          description: "sent as Authorization: Bearer (prefer bearerTokenFile)",
+        },
         bearerTokenFile: { type: "string", description: "read at every query (rotated tokens)" },
+        basicAuth: {
+          type: "object",
+          additionalProperties: false,
+          required: ["username"],
+          description: "HTTP basic auth (Prometheus's own web.config.file basic_auth_users)",
+          properties: {
+            username: { type: "string", minLength: 1 },
+            password: { type: "string" },
+            passwordFile: { type: "string", description: "read at every query" },
+          },
+          not: { required: ["password", "passwordFile"] },
+        },
         timeout: { ...duration, description: "per query (default 10s)" },
         tls: {
           type: "object",
           additionalProperties: false,
+          description: "for an https address (names as in Prometheus's tls_config)",
           properties: {
-            caFile: { type: "string" },
-            certFile: { type: "string" },
-            keyFile: { type: "string" },
-            serverName: { type: "string" },
-            insecureSkipVerify: { type: "boolean" },
+            caFile: { type: "string", description: "PEM CA bundle that signed Prometheus's certificate" },
+            certFile: { type: "string", description: "PEM client certificate (with keyFile)" },
+            keyFile: { type: "string", description: "PEM key of the client certificate (with certFile)" },
+            serverName: {
+              type: "string",
+              description: "the name to expect in Prometheus's certificate (and to send as SNI)",
+            },
+            insecureSkipVerify: {
+              type: "boolean",
+              description: "do not verify Prometheus's certificate (test setups only)",
+            },
           },
+          dependencies: { certFile: ["keyFile"], keyFile: ["certFile"] },
         },
       },
+      not: { required: ["bearerToken", "bearerTokenFile"] },
     },
     steps: stepList("the steps after which the analysis runs (default [1, 2, 4, 5])"),
     onFailure: {

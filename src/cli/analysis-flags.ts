@@ -5,11 +5,11 @@ import { type Command, Option } from "commander";
 import { analysisFrom, readAnalysisFile } from "../analysis/load.js";
 import { type Analysis, DEFAULT_SLO, type OnFailure } from "../analysis/model.js";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
+import { addPrometheusFlags, type PrometheusFlags, prometheusConnection } from "./prometheus-flags.js";
 
-export interface AnalysisFlags {
+export interface AnalysisFlags extends PrometheusFlags {
   analysis?: string;
   slo?: "default";
-  prometheus?: string;
   onFailure?: OnFailure;
 }
 
@@ -28,8 +28,9 @@ export function addAnalysisFlags(command: Command, withFile: boolean): Command {
   if (withFile) {
     command.option(
       "--prometheus <url>",
-      "Prometheus for --slo default (overrides the analysis file's address)",
+      "Prometheus for --slo default (overrides the analysis file's address; the --prometheus-* flags override its TLS and token)",
     );
+    addPrometheusFlags(command);
     command.addOption(
       new Option(
         "--on-failure <action>",
@@ -54,8 +55,10 @@ export function analysisFromFlags(flags: AnalysisFlags): Analysis | undefined {
   if (flags.analysis) {
     analysis = readAnalysisFile(flags.analysis);
     if (flags.slo && !analysis.defaultSlo) analysis = { ...analysis, defaultSlo: DEFAULT_SLO };
-    if (flags.prometheus)
-      analysis = { ...analysis, prometheus: { ...analysis.prometheus, address: flags.prometheus } };
+    analysis = {
+      ...analysis,
+      prometheus: prometheusConnection(flags, analysis.prometheus) ?? analysis.prometheus,
+    };
   } else {
     if (!flags.prometheus)
       throw new AmbientMigrateError(
@@ -72,6 +75,7 @@ export function analysisFromFlags(flags: AnalysisFlags): Analysis | undefined {
       },
       "--slo default",
     );
+    analysis = { ...analysis, prometheus: prometheusConnection(flags) ?? analysis.prometheus };
   }
   return flags.onFailure ? { ...analysis, onFailure: flags.onFailure } : analysis;
 }

@@ -4,7 +4,7 @@
 import { MeshContext } from "../assess/context.js";
 import type { Inventory } from "../inventory/model.js";
 import type { Plan } from "../plan/model.js";
-import { PrometheusClient } from "../prometheus/client.js";
+import { PrometheusClient, type PrometheusConnection } from "../prometheus/client.js";
 import type { ObservedEdge } from "./graph.js";
 import { observedEdges } from "./observed.js";
 import { planWaves, type Wave } from "./order.js";
@@ -34,8 +34,8 @@ export function renderWaves(waves: readonly Wave[]): string {
 }
 
 export interface TrafficSource {
-  /** Prometheus base URL (--prometheus). */
-  prometheus?: string;
+  /** Prometheus (--prometheus and its --prometheus-* flags). */
+  prometheus?: PrometheusConnection | undefined;
   /** How far back to look (--window, a Prometheus duration). */
   window: string;
 }
@@ -46,7 +46,7 @@ export async function observedTraffic(
   note: (line: string) => void,
 ): Promise<ObservedEdge[]> {
   if (!source.prometheus) return [];
-  const client = new PrometheusClient(source.prometheus);
+  const client = PrometheusClient.connect(source.prometheus);
   const edges = await observedEdges(client, source.window);
   note(
     `Prometheus ${client.url}: ${edges.length} calling namespace pair(s) observed in the last ${source.window}`,

@@ -4,6 +4,8 @@
 
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,23 +75,53 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitReady(url: string, child: ChildProcess, log: () => string): Promise<void> {
+/** GET url: its status, or 0 when nothing answers. Any certificate is taken (readiness only). */
+function probe(url: string, ready: Ready): Promise<number> {
+  return new Promise((resolve) => {
+    const request = url.startsWith("https:") ? httpsRequest : httpRequest;
+    const options = { headers: ready.headers ?? {}, ...ready.clientCert, rejectUnauthorized: false };
+    const req = request(url, options, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", () => resolve(0));
+    req.end();
+  });
+}
+
+async function waitReady(
+  url: string,
+  child: ChildProcess,
+  log: () => string,
+  ready: Ready = {},
+): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}): ${log()}`);
-    try {
-      const r = await fetch(`${url}/-/ready`);
-      if (r.ok) return;
-    } catch {
-      // not listening yet
-    }
+    if ((await probe(`${url}/-/ready`, ready)) === 200) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`prometheus not ready within 30s: ${log()}`);
 }
 
+/** What the readiness probe needs to pass Prometheus's authentication. */
+interface Ready {
+  headers?: Record<string, string>;
+  /** PEM texts, for a Prometheus that requires a client certificate. */
+  clientCert?: { cert: string; key: string };
+}
+
+export interface PrometheusWeb {
+  /** Prometheus's --web.config.file (tls_server_config, basic_auth_users). */
+  config: string;
+  /** https when the config has tls_server_config. */
+  scheme: "http" | "https";
+  /** What passes its authentication, for the readiness probe. */
+  ready?: Ready;
+}
+
 /** Loads the OpenMetrics text into a fresh TSDB and serves it with a real Prometheus. */
-export async function startPrometheus(openMetrics: string): Promise<RunningPrometheus> {
+export async function startPrometheus(openMetrics: string, web?: PrometheusWeb): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), "am-prometheus-"));
   const data = join(dir, "data");
   writeFileSync(join(dir, "recorded.om.txt"), openMetrics);
@@ -97,7 +129,8 @@ export async function startPrometheus(openMetrics: string): Promise<RunningProme
   writeFileSync(join(dir, "prometheus.yml"), "global:\n  evaluation_interval: 1h\nscrape_configs: []\n");
   await exec("promtool", ["tsdb", "create-blocks-from", "openmetrics", join(dir, "recorded.om.txt"), data]);
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${web?.scheme ?? "http"}://127.0.0.1:${port}`;
+  if (web) writeFileSync(join(dir, "web.yml"), web.config);
   let output = "";
   const child = spawn(
     "prometheus",
@@ -107,13 +140,14 @@ export async function startPrometheus(openMetrics: string): Promise<RunningProme
       `--web.listen-address=127.0.0.1:${port}`,
       "--storage.tsdb.retention.time=3650d",
       "--log.level=warn",
+      ...(web ? [`--web.config.file=${join(dir, "web.yml")}`] : []),
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   child.stdout?.on("data", (b) => (output += String(b)));
   child.stderr?.on("data", (b) => (output += String(b)));
   try {
-    await waitReady(url, child, () => output);
+    await waitReady(url, child, () => output, web?.ready);
   } catch (err) {
     child.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });

@@ -3,14 +3,15 @@
 import { Command } from "commander";
 import { type Assessment, assess } from "../../assess/assess.js";
 import { ExitCode } from "../../errors.js";
-import { observedTraffic, type TrafficSource } from "../../waves/waves.js";
+import { observedTraffic } from "../../waves/waves.js";
 import { globalOptions, loadMesh } from "../context.js";
 import { escapeControls, structured, table } from "../output.js";
+import { addPrometheusFlags, type PrometheusFlags, prometheusConnection } from "../prometheus-flags.js";
 import { type IOStreams, noteTo } from "../streams.js";
 
 export function assessCommand(io: IOStreams): Command {
   const note = noteTo(io);
-  return new Command("assess")
+  const command = new Command("assess")
     .description("find what blocks or complicates moving each namespace to ambient mode")
     .addHelpText(
       "after",
@@ -20,12 +21,16 @@ export function assessCommand(io: IOStreams): Command {
       "--prometheus <url>",
       "also learn which namespaces call which from traffic Prometheus observed (for sidecar-callers-bypass-waypoint)",
     )
-    .option("--window <duration>", "how far back --prometheus looks (a Prometheus duration)", "7d")
-    .action((flags: TrafficSource, command: Command) => {
+    .option("--window <duration>", "how far back --prometheus looks (a Prometheus duration)", "7d");
+  return addPrometheusFlags(command).action(
+    (flags: PrometheusFlags & { window: string }, command: Command) => {
       const options = globalOptions(command);
       return loadMesh(options, note).then(async (loaded) => {
         note(loaded.summary);
-        const observed = await observedTraffic(flags, note);
+        const observed = await observedTraffic(
+          { window: flags.window, prometheus: prometheusConnection(flags) },
+          note,
+        );
         const assessment = assess(loaded.inventory, loaded.namespaces, { observed });
         io.out.write(
           options.output === "table"
@@ -35,7 +40,8 @@ export function assessCommand(io: IOStreams): Command {
         if (assessment.findings.some((f) => f.severity === "blocker"))
           process.exitCode = ExitCode.blockersFound;
       });
-    });
+    },
+  );
 }
 
 /** The `-o json|yaml` document: findings, then a summary per namespace. */

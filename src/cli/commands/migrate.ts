@@ -29,6 +29,7 @@ import { globalOptions, selectNamespaces } from "../context.js";
 import { LiveTree, liveTreeWanted } from "../live/terminal.js";
 import { structured, table } from "../output.js";
 import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
+import { prometheusConnection } from "../prometheus-flags.js";
 import { changeLine, defaultLogPath, loggedRun } from "../run-log.js";
 import { type IOStreams, noteTo, styleFor } from "../streams.js";
 
@@ -204,7 +205,9 @@ interruption in the journal and exits 130; migrate again resumes.
         const port = await clusterPortFor(options, note);
         const inventory = await readCluster(port, { note });
         const namespaces = selectNamespaces(inventory, options, note);
-        const observed = flags.waves ? await observedTraffic(flags, note) : [];
+        const observed = flags.waves
+          ? await observedTraffic({ window: flags.window, prometheus: prometheusConnection(flags) }, note)
+          : [];
         if (flags.verifyOnly && flags.step !== undefined) {
           const step = flags.step;
           const plan = planNamespaces(inventory, namespaces, { ...planOptionsOf(flags), allSteps: true });

@@ -28,11 +28,12 @@ import { clusterPortFor } from "../cluster-loader.js";
 import { type GlobalOptions, globalOptions, loadMesh, selectNamespaces } from "../context.js";
 import { structured, table } from "../output.js";
 import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
+import { addPrometheusFlags, type PrometheusFlags, prometheusConnection } from "../prometheus-flags.js";
 import { type IOStreams, noteTo } from "../streams.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-interface Options {
+interface Options extends PrometheusFlags {
   dashboards?: string[];
   rules?: string[];
   mode: RewriteMode;
@@ -45,7 +46,6 @@ interface Options {
   backupDir: string;
   rootNamespace?: string;
   verify?: boolean;
-  prometheus?: string;
 }
 
 export function observabilityCommand(io: IOStreams): Command {
@@ -96,7 +96,11 @@ export function observabilityCommand(io: IOStreams): Command {
       "--verify",
       "after migration: ask Prometheus (--prometheus) whether the series dashboards now expect exist (waypoint L7, ztunnel TCP, apps' own metrics); exit 9 when one is missing",
     )
-    .option("--prometheus <url>", "with --verify: Prometheus's base URL");
+    .option(
+      "--prometheus <url>",
+      "with --verify: Prometheus's base URL (TLS and token: the --prometheus-* flags)",
+    );
+  addPrometheusFlags(base);
   return withPlanFlags(base, ["rootNamespace"])
     .addHelpText(
       "after",
@@ -258,7 +262,9 @@ async function verifyOnPrometheus(options: Options, global: GlobalOptions, io: I
       "--verify only reads: it takes no --apply, --dashboards, --rules, --diff or --output-dir",
       ExitCode.usage,
     );
-  const client = new PrometheusClient(options.prometheus);
+  const connection = prometheusConnection(options);
+  if (!connection) throw new AmbientMigrateError("--verify needs --prometheus URL", ExitCode.usage);
+  const client = PrometheusClient.connect(connection);
   // Reachable first: a namespace with nothing to expect must not hide a wrong URL.
   await client.query("vector(1)");
   const loaded = await loadMesh(global, note);

@@ -16,9 +16,10 @@ import { addAnalysisFlags } from "../analysis-flags.js";
 import { globalOptions, loadMesh } from "../context.js";
 import { structured } from "../output.js";
 import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
+import { addPrometheusFlags, type PrometheusFlags, prometheusConnection } from "../prometheus-flags.js";
 import { type IOStreams, noteTo } from "../streams.js";
 
-interface PlanFlags {
+interface PlanFlags extends PrometheusFlags {
   failOnBlocked?: boolean;
   waves?: boolean;
   prometheus?: string;
@@ -61,7 +62,7 @@ export function planCommand(io: IOStreams): Command {
       "--overwrite",
       "with --output-dir: replace files that exist (without it: exit 2, nothing written)",
     );
-  return addAnalysisFlags(command, false)
+  return addAnalysisFlags(addPrometheusFlags(command), false)
     .addHelpText(
       "after",
       `
@@ -90,7 +91,8 @@ After each sync: ambient-migrate migrate --verify-only -n NS --step N (exit 0, o
       const global = globalOptions(command);
       const loaded = await loadMesh(global, note);
       note(loaded.summary);
-      const observed = await observedTraffic(options, note);
+      const connection = prometheusConnection(options);
+      const observed = await observedTraffic({ window: options.window, prometheus: connection }, note);
       const plan = planNamespaces(loaded.inventory, loaded.namespaces, {
         ...planOptionsOf(options),
         observed,
