@@ -4,7 +4,7 @@
 // nothing of terminals. Pure: `event` returns the lines that are final (written once, kept in
 // the scrollback), `render` the lines still changing; terminal.ts puts both on the screen.
 
-import { PLAIN, type Style } from "../../color.js";
+import { PLAIN, type Style, uncoloured } from "../../color.js";
 import type { RunEvent } from "../../run/events.js";
 
 type State = "running" | "passed" | "failed" | "skipped";
@@ -34,6 +34,12 @@ interface NamespaceNode {
   step?: StepNode;
   /** The run's last progress line, shown under the namespace while it runs. */
   note?: string;
+}
+
+/** A gate's detail without the description it repeats ("<description>: 6 request(s)" → "6 request(s)"). */
+function news(detail: string, description: string): string | undefined {
+  if (!detail.startsWith(description)) return detail;
+  return detail.slice(description.length).replace(/^[\s:]+/, "") || undefined;
 }
 
 export const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -105,7 +111,8 @@ export class RunTree {
     if (e.event === "change") {
       step.items.push({
         state: e.phase === "skipped" ? "skipped" : "passed",
-        label: `${e.phase} ${e.id}: ${e.command ?? `${e.type} ${e.target}`}`,
+        // A heredoc's first line names no object: the change's type and target do.
+        label: `${e.phase} ${e.id}: ${e.command && !e.command.includes("<<") ? e.command : `${e.type} ${e.target}`}`,
         started: at,
         ended: at,
         ...(e.reason ? { detail: e.reason } : {}),
@@ -119,9 +126,10 @@ export class RunTree {
       gate = { state: "running", label: `gate: ${e.description}`, started: at, key };
       step.items.push(gate);
     }
-    // A detail that only repeats the description says nothing.
-    if (e.detail && e.detail !== e.description) gate.detail = e.detail;
+    if (e.detail) gate.detail = news(e.detail, e.description);
     if (e.phase === "passed" || e.phase === "failed") {
+      // What it saw last, not what it waited for.
+      gate.detail = e.detail ? news(e.detail, e.description) : undefined;
       gate.state = e.phase;
       gate.ended = e.elapsedMs !== undefined ? gate.started + e.elapsedMs : at;
     }
@@ -131,7 +139,9 @@ export class RunTree {
   /** The run's last progress line of a namespace (resuming, waiting on the analysis...). */
   progress(namespace: string, line: string): void {
     const ns = this.running.get(namespace);
-    if (ns) ns.note = line.trim();
+    const text = uncoloured(line).trim();
+    // The executor's own step, gate and passed lines are the tree's nodes already.
+    if (ns && !/^(step \d+: |gate: |passed: )/.test(text)) ns.note = text;
   }
 
   /** What is still changing: each running namespace's open step, spinners at frame `frame`. */

@@ -30,6 +30,11 @@ describe("RunTree", () => {
     const changes = events.filter((e) => e.event === "change");
     expect(final.filter((l) => /^ {6}[✓↷] (applied|skipped) \d\.\d+: /.test(l))).toHaveLength(changes.length);
     expect(final.at(-1)).toMatch(/^✓ shop: migrated {2}\d/);
+    // A heredoc's first line names no object: such a change shows its type and target.
+    expect(final.join("\n")).not.toContain("<<");
+    expect(final).toContainEqual(
+      expect.stringMatching(/^ {6}✓ applied 1\.\d+: apply Gateway\/shop\/waypoint$/),
+    );
     // Nothing is left running.
     expect(tree.render(Date.now(), 0)).toEqual([]);
   });
