@@ -21,13 +21,16 @@ export interface PodDataplane {
   protocol: string;
   /** The waypoint ztunnel sends the pod's traffic through, "-" for none. */
   waypoint: string;
-  /** A sidecar's xDS sync with istiod: not read by this tool (istioctl proxy-status reads it over xDS). */
+  /**
+   * A sidecar's xDS sync with istiod, from istiod's /debug/syncz (as istioctl proxy-status): SYNCED
+   * with the types pushed, STALE with those not acknowledged, "not connected", or why it was not read.
+   */
   istiodSync?: string;
 }
 
 const GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name";
 
-/** Said for every sidecar: the sync state lives in istiod's xDS debug API, which the tool does not call. */
+/** Said for every sidecar when istiod's sync states could not be read. */
 export const SYNC_NOT_READ = "not read: istioctl proxy-status";
 
 /** ztunnel: its config, or why it was not read (files, not installed...). */
@@ -35,6 +38,8 @@ export function podDataplanes(
   inventory: Inventory,
   namespaces: readonly string[],
   ztunnel: ZtunnelConfig | undefined,
+  /** istiod's sync state per "pod.namespace" (readSyncz); undefined when not read. */
+  sync?: ReadonlyMap<string, string>,
 ): PodDataplane[] {
   return namespaces.flatMap((namespace) => {
     const listed = new Map((ztunnel?.workloadsIn(namespace) ?? []).map((w) => [w.name, w]));
@@ -62,7 +67,9 @@ export function podDataplanes(
           dataplane,
           protocol: workload?.protocol ?? "-",
           waypoint: workload?.waypoint ?? "-",
-          ...(sidecar ? { istiodSync: SYNC_NOT_READ } : {}),
+          ...(sidecar
+            ? { istiodSync: sync ? (sync.get(`${name}.${namespace}`) ?? "not connected") : SYNC_NOT_READ }
+            : {}),
         };
       })
       .sort((a, b) => a.pod.localeCompare(b.pod));

@@ -91,4 +91,32 @@ describe("status --workloads", () => {
     );
     expect(table.stdout).toMatch(/details-v1-\S+\s+ztunnel\s+HBONE/);
   });
+
+  it("--istiod: each sidecar's sync with the real istiod, as istioctl proxy-status lists the proxy", async () => {
+    const istiod = `http://127.0.0.1:${process.env.TESTBED_ISTIOD_MONITORING_PORT ?? "15014"}`;
+    const xds = `127.0.0.1:${process.env.TESTBED_ISTIOD_GRPC_PORT ?? "15010"}`;
+    const pods = (
+      await kubectlJson<{ items: { metadata: { name: string } }[] }>(["-n", sidecarNs, "get", "pods"])
+    ).items;
+    // testbed-envoy connects each sidecar pod's Envoy to istiod: istioctl sees it first.
+    for (const pod of pods)
+      for (let i = 0; ; i++) {
+        const ps = await istioctl(["proxy-status", "--xds-address", xds, "--plaintext"], { allowFail: true });
+        if (new RegExp(`${pod.metadata.name}\\.${sidecarNs}\\s`).test(ps.stdout)) break;
+        if (i > 60) throw new Error(`istioctl proxy-status never listed ${pod.metadata.name}: ${ps.stdout}`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    const r = await cli(["status", "-n", sidecarNs, "--workloads", "-o", "json", "--istiod", istiod]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`sidecars' sync read from istiod ${istiod}/debug/syncz`);
+    const rows = (JSON.parse(r.stdout) as { pods: Row[] }).pods;
+    expect(rows.length).toBe(pods.length);
+    for (const w of rows) expect(w.istiodSync).toMatch(/^SYNCED \(.*CDS.*LDS.*\)$|^STALE: /);
+    expect(rows.some((w) => w.istiodSync?.startsWith("SYNCED"))).toBe(true);
+    // The table has the column; without --istiod the testbed has no istiod pod to port-forward to.
+    const table = await cli(["status", "-n", sidecarNs, "--workloads", "--istiod", istiod]);
+    expect(table.stdout).toMatch(/ISTIOD SYNC\n(.*SYNCED \(.*\n)+/);
+    const without = await cli(["status", "-n", sidecarNs, "--workloads"]);
+    expect(without.stderr).toContain("no running istiod pod in istio-system");
+  });
 });

@@ -3,6 +3,7 @@
 
 import { Command } from "commander";
 import { MeshContext, NamespaceContext } from "../../assess/context.js";
+import { readSyncz, type SyncStates } from "../../cluster/istiod-syncz.js";
 import { readZtunnel, type ZtunnelConfig } from "../../cluster/ztunnel.js";
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
 import { K } from "../../inventory/kinds.js";
@@ -177,7 +178,12 @@ async function fleetStatuses(
 }
 
 /** `status --workloads`: the pods of the selected namespaces and their data planes. */
-async function workloadsStatus(io: IOStreams, options: GlobalOptions, note: (line: string) => void) {
+async function workloadsStatus(
+  io: IOStreams,
+  options: GlobalOptions,
+  note: (line: string) => void,
+  istiod: string | undefined,
+) {
   const everything = options.namespace.length === 0 && !options.selector;
   const loaded = await loadMesh({ ...options, allNamespaces: options.allNamespaces || everything }, note);
   note(loaded.summary);
@@ -194,7 +200,19 @@ async function workloadsStatus(io: IOStreams, options: GlobalOptions, note: (lin
     }
   }
   if (ztunnelError) note(`ztunnel: ${ztunnelError}; pods without a sidecar are shown as unknown`);
-  const pods = podDataplanes(loaded.inventory, loaded.namespaces, ztunnel);
+  // The sidecars' sync with istiod: optional like ztunnel's view; the table says when it is missing.
+  let sync: SyncStates | undefined;
+  if (options.filename.length === 0) {
+    try {
+      const read = await readSyncz(await clusterPortFor(options, () => {}), istiod);
+      sync = read.states;
+      note(`sidecars' sync read from istiod ${read.source}`);
+    } catch (err) {
+      if (!(err instanceof AmbientMigrateError) || err.exitCode === ExitCode.forbidden) throw err;
+      note(`istiod's sync states: ${err.message}${err.hint ? ` (${err.hint})` : ""}`);
+    }
+  }
+  const pods = podDataplanes(loaded.inventory, loaded.namespaces, ztunnel, sync);
   if (options.output !== "table") {
     io.out.write(structured({ pods, ...(ztunnelError ? { ztunnelError } : {}) }, options.output));
     return;
@@ -222,8 +240,8 @@ export function statusCommand(io: IOStreams): Command {
         "  ambient-migrate status --context prod-eu,prod-us -n shop\n" +
         "  ambient-migrate status --all-contexts -l istio-injection=enabled\n\n" +
         "--workloads lists each pod with its data plane, what istioctl proxy-status and ztunnel-config\n" +
-        "workloads show between them: sidecar, ztunnel (protocol HBONE, its waypoint) or none. A sidecar's\n" +
-        "sync with istiod is not read (istioctl proxy-status reads it over xDS).\n" +
+        "workloads show between them: sidecar (with its sync with istiod, from istiod's /debug/syncz on an\n" +
+        "istiod pod's port 15014, or at --istiod URL), ztunnel (protocol HBONE, its waypoint) or none.\n" +
         "  ambient-migrate status -n shop --workloads -o json\n\n" +
         "--watch keeps the table current from watches on the cluster (no polling): redrawn in place on a\n" +
         "terminal; elsewhere the table once, then each namespace's row again when it changes (-o json: one\n" +
@@ -238,9 +256,16 @@ export function statusCommand(io: IOStreams): Command {
       "--workloads",
       "list each pod with its data plane instead: sidecar, ztunnel (HBONE and its waypoint, from ztunnel's config_dump) or none",
     )
+    .option(
+      "--istiod <url>",
+      "with --workloads: istiod's monitoring address for the sidecars' sync states (default: an istiod pod's port 15014 through the apiserver)",
+    )
     .option("-w, --watch", "keep the table current from watches until Ctrl-C (one cluster)")
     .action(
-      async (flags: { allContexts?: boolean; workloads?: boolean; watch?: boolean }, command: Command) => {
+      async (
+        flags: { allContexts?: boolean; workloads?: boolean; watch?: boolean; istiod?: string },
+        command: Command,
+      ) => {
         const options = globalOptions(command);
         if (flags.watch) {
           if (flags.workloads || flags.allContexts || (options.context ?? "").includes(","))
@@ -258,7 +283,7 @@ export function statusCommand(io: IOStreams): Command {
               ExitCode.usage,
               "give one --context",
             );
-          return workloadsStatus(io, options, note);
+          return workloadsStatus(io, options, note, flags.istiod);
         }
         const contexts = await fleetContexts(options, flags.allContexts === true);
         if (contexts) {
