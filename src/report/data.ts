@@ -2,6 +2,7 @@
 // namespaces, gathered once so that the HTML (or -o json|yaml) is only a rendering of it. Pure.
 
 import { type Assessment, assess } from "../assess/assess.js";
+import { MeshContext } from "../assess/context.js";
 import type { Finding } from "../assess/finding.js";
 import { K, type KnownKindKey } from "../inventory/kinds.js";
 import { annotationsOf, type Inventory, type KubeObject } from "../inventory/model.js";
@@ -11,6 +12,8 @@ import type { PlanOptions } from "../plan/options.js";
 import { JOURNAL_NAME, type Journal, journalFromConfigMap, journalSummary } from "../run/journal.js";
 import { type ReportEntry, translate } from "../translate/index.js";
 import { SOURCE_ANNOTATION, sourceName } from "../translate/meta.js";
+import type { Wave } from "../waves/order.js";
+import { wavesOf } from "../waves/waves.js";
 
 /** One translated source object beside what it became, with the report's entries about it. */
 export interface TranslationPair {
@@ -36,6 +39,8 @@ export interface ReportData {
   namespaces: NamespaceReport[];
   assessment: Assessment;
   plan: Plan;
+  /** The order plan --waves gives, and the calls between the namespaces it orders (the graph's arrows). */
+  waves: { waves: Wave[]; calls: { from: string; to: string; evidence: string[] }[] };
 }
 
 const TRANSLATED_KINDS: KnownKindKey[] = [
@@ -69,7 +74,14 @@ export function buildReport(
     entries.set(key, [...(entries.get(key) ?? []), e]);
   }
   const source = inventory.source;
+  const waves = wavesOf(inventory, plan);
+  const ordered = new Set(waves.flatMap((w) => w.namespaces));
+  const calls = new MeshContext(inventory)
+    .callGraph()
+    .all()
+    .filter((e) => ordered.has(e.from) && ordered.has(e.to));
   return {
+    waves: { waves, calls },
     generatedAt: (options.now ?? new Date()).toISOString(),
     source:
       source.type === "files" ? `files: ${source.paths.join(", ")}` : `cluster: context ${source.context}`,

@@ -7,7 +7,7 @@ import type { Step } from "../plan/model.js";
 import { renderObservability } from "../plan/render-text.js";
 import type { Journal } from "../run/journal.js";
 import { toYaml } from "../serialize.js";
-import { barChart, legend } from "./charts.js";
+import { barChart, legend, wavesGraph } from "./charts.js";
 import type { NamespaceReport, ReportData, TranslationPair } from "./data.js";
 import { esc, slug } from "./escape.js";
 import { COLORS, CSS, SCRIPT } from "./style.js";
@@ -277,6 +277,30 @@ ${n.journal ? journalSection(n.namespace, n.journal.journal, n.journal.summary) 
 </section>`;
 }
 
+function wavesSection(data: ReportData): string {
+  const { waves, calls } = data.waves;
+  if (waves.length === 0) return "";
+  const graph = wavesGraph(
+    "waves-graph",
+    "Waves",
+    `${waves.length} wave(s): ${waves.map((w) => `wave ${w.wave}: ${w.namespaces.join(", ")}`).join("; ")}. Arrows: ${calls.length} call(s) between them.`,
+    waves,
+    calls,
+  );
+  return `<section id="waves" aria-labelledby="waves-h"><h2 id="waves-h">Waves</h2>
+<p>The order <code>ambient-migrate plan --waves</code> gives: callers before the namespaces they call, so that no namespace moves while a caller is still on sidecars (<code>migrate --waves</code> follows it). An arrow is a call between two of them.</p>
+<figure><figcaption>Waves, left to right</figcaption>${graph}</figure>
+${table(
+  "Waves",
+  ["wave", "namespaces", "why"],
+  waves.map((w) => [
+    String(w.wave),
+    w.namespaces.map((n) => `<a href="#${nsId(n)}">${esc(n)}</a>`).join(", "),
+    `<ul class="lines">${w.why.map((y) => `<li>${esc(y)}</li>`).join("")}</ul>`,
+  ]),
+)}</section>`;
+}
+
 function meshSection(data: ReportData): string {
   const documents = data.plan.observability?.documents ?? [];
   const docs =
@@ -299,6 +323,7 @@ ${data.meshFindings.length > 0 ? `<h3>Findings that concern every namespace</h3>
 export function renderReportHtml(data: ReportData): string {
   const toc = `<nav class="toc" aria-label="Contents"><ul>
 <li><a href="#overview">Overview</a></li>
+${data.waves.waves.length > 0 ? '<li><a href="#waves">Waves</a></li>' : ""}
 ${data.meshFindings.length > 0 || (data.plan.observability?.documents.length ?? 0) > 0 ? '<li><a href="#mesh">Mesh-wide</a></li>' : ""}
 <li>Namespaces<ul class="sub">${data.namespaces
     .map((n) => `<li><a href="#${nsId(n.namespace)}">${esc(n.namespace)}</a></li>`)
@@ -321,6 +346,7 @@ ${data.meshFindings.length > 0 || (data.plan.observability?.documents.length ?? 
 ${toc}
 <main>
 ${overview(data)}
+${wavesSection(data)}
 ${meshSection(data)}
 ${data.namespaces.map(namespaceSection).join("\n")}
 </main>

@@ -42,6 +42,10 @@ figcaption { font-weight: 600; margin-bottom: 6px; }
 svg.chart { width: 100%; max-width: 460px; height: auto; display: block; }
 svg.chart .chart-label { font-size: 12px; fill: var(--fg); }
 svg.chart .chart-value { font-size: 12px; fill: var(--muted); }
+svg.chart.waves { max-width: 100%; }
+svg.chart .wave-ns { fill: none; stroke: ${COLORS.ambient}; stroke-width: 1.5; }
+svg.chart .call { stroke: var(--muted); stroke-width: 1.2; }
+svg.chart .arrow-head { fill: var(--muted); }
 .legend { list-style: none; padding: 0; margin: 6px 0 0; display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: .88rem; }
 .swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
 .badge { display: inline-block; font-size: .78rem; font-weight: 600; padding: 1px 8px; border-radius: 10px; border: 1px solid currentColor; }
