@@ -35,6 +35,37 @@ describe("report data", () => {
   });
 });
 
+describe("report waves", () => {
+  it("draws the waves as plan --waves orders them, an arrow per call between two of them", () => {
+    const inventory = inventoryOf(
+      `${namespaceYaml("front", { "istio-injection": "enabled" })}
+---
+${namespaceYaml("back", { "istio-injection": "enabled" })}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: from-front, namespace: back}
+spec:
+  action: ALLOW
+  rules: [{from: [{source: {namespaces: ["front"]}}]}]
+`,
+    );
+    const data = buildReport(inventory, ["front", "back"], { now });
+    expect(data.waves.waves.map((w) => w.namespaces)).toEqual([["front"], ["back"]]);
+    expect(data.waves.calls.map((c) => `${c.from}>${c.to}`)).toEqual(["front>back"]);
+    const html = renderReportHtml(data);
+    expect(html).toContain('<a href="#waves">Waves</a>');
+    const svg = html.slice(
+      html.indexOf('<svg class="chart waves"'),
+      html.indexOf("</svg>", html.indexOf('<svg class="chart waves"')),
+    );
+    expect(svg).toContain(">wave 1</text>");
+    expect(svg).toContain(">wave 2</text>");
+    expect(svg.match(/<line [^>]*class="call"/g)).toHaveLength(1);
+    expect(svg).toContain("<title>front calls back</title>");
+  });
+});
+
 describe("report html", () => {
   it("escapes everything that comes from the mesh", () => {
     const inventory = inventoryOf(
