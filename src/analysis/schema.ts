@@ -56,7 +56,7 @@ export const ANALYSIS_SCHEMA = {
           },
           not: { required: ["password", "passwordFile"] },
         },
-        timeout: { ...duration, description: "per query (default 10s)" },
+        timeout: { ...duration, description: "per query (default 30s)" },
         tls: {
           type: "object",
           additionalProperties: false,

@@ -4,10 +4,10 @@
 // error spike injected after step 4 fails the gate (rollback: back on sidecars, exit 9; pause:
 // stops at step 4, a later migrate resumes once the spike clears); no data is inconclusive.
 
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { detailsNamespace } from "./details-sample.js";
 import {
@@ -23,6 +23,7 @@ import {
 const prometheus = inject("prometheusUrl");
 const traffic = inject("trafficUrl");
 const available = prometheus !== "" && traffic !== "";
+const backups = mkdtempSync(join(tmpdir(), "analysis-backup-"));
 
 function analysisFile(name: string, extra: Record<string, unknown> = {}): string {
   const file = join(tmpdir(), `analysis-${name}-${process.pid}.yaml`);
@@ -116,19 +117,27 @@ async function sidecarPods(ns: string): Promise<number> {
   ).length;
 }
 
+/** migrate with the run's backup in a temporary directory, not the repository's working tree. */
+function migrate(ns: string, ...args: string[]) {
+  return cli(["migrate", ns, ...args, "--yes", "--timeout", "120s", "--backup-dir", backups]);
+}
+
 describe.skipIf(!available)("migrate with an SLO analysis on Prometheus", () => {
-  beforeAll(async () => {
-    await fault("DELETE", {});
-  });
+  // Faults are cleared per namespace: the stand-in is shared with other test files and runs.
+  const faulted: string[] = [];
+  const spikeAt = (ns: string, step: number) => {
+    faulted.push(ns);
+    return atStep(ns, step, () => fault("POST", { namespace: ns, errorRate: "0.6" }));
+  };
   afterAll(async () => {
-    await fault("DELETE", {}).catch(() => undefined);
+    for (const ns of faulted) await fault("DELETE", { namespace: ns }).catch(() => undefined);
     await deleteNamespaces();
   });
 
   it("healthy traffic: every analysis passes, through the reporter change to the waypoint", async () => {
     const ns = await detailsNamespace("slo-ok");
     await waitForTraffic(ns);
-    const r = await cli(["migrate", ns, "--analysis", analysisFile("ok"), "--yes", "--timeout", "120s"]);
+    const r = await migrate(ns, "--analysis", analysisFile("ok"));
     expect(r.stderr).toContain("analysis baseline p99-latency/details");
     expect(r.code, r.stderr).toBe(0);
     const journal = await journalOf(ns);
@@ -148,16 +157,8 @@ describe.skipIf(!available)("migrate with an SLO analysis on Prometheus", () => 
     await apply(bookinfoApp("details"), ns);
     await kubectl(["-n", ns, "rollout", "status", "deployment/details-v1", "--timeout=120s"]);
     await waitForTraffic(ns);
-    const spike = atStep(ns, 4, () => fault("POST", { namespace: ns, errorRate: "0.6" }));
-    const r = await cli([
-      "migrate",
-      ns,
-      "--analysis",
-      analysisFile("rb", { onFailure: "rollback" }),
-      "--yes",
-      "--timeout",
-      "120s",
-    ]);
+    const spike = spikeAt(ns, 4);
+    const r = await migrate(ns, "--analysis", analysisFile("rb", { onFailure: "rollback" }));
     spike.stop();
     expect(r.code, r.stderr).toBe(9);
     expect(r.stderr).toMatch(/failed at step 4: analysis tcp-failures\/details \S+ vs result <= 0.05/);
@@ -187,8 +188,8 @@ describe.skipIf(!available)("migrate with an SLO analysis on Prometheus", () => 
     const ns = await detailsNamespace("slo-pause");
     await waitForTraffic(ns);
     const file = analysisFile("pause");
-    const spike = atStep(ns, 4, () => fault("POST", { namespace: ns, errorRate: "0.6" }));
-    const first = await cli(["migrate", ns, "--analysis", file, "--yes", "--timeout", "120s"]);
+    const spike = spikeAt(ns, 4);
+    const first = await migrate(ns, "--analysis", file);
     spike.stop();
     expect(first.code, first.stderr).toBe(9);
     expect(first.stderr).toMatch(/failed at step 4: analysis success-rate\/details \S+ vs result >= 0.95/);
@@ -199,7 +200,7 @@ describe.skipIf(!available)("migrate with an SLO analysis on Prometheus", () => 
 
     await fault("DELETE", { namespace: ns });
     await new Promise((r) => setTimeout(r, 11_000)); // the spike leaves the 10s window
-    const second = await cli(["migrate", ns, "--analysis", file, "--yes", "--timeout", "120s"]);
+    const second = await migrate(ns, "--analysis", file);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toContain("resuming");
     journal = await journalOf(ns);
@@ -222,7 +223,7 @@ describe.skipIf(!available)("migrate with an SLO analysis on Prometheus", () => 
         },
       ],
     });
-    const r = await cli(["migrate", ns, "--analysis", file, "--yes", "--timeout", "120s"]);
+    const r = await migrate(ns, "--analysis", file);
     expect(r.code, r.stderr).toBe(9);
     expect(r.stderr).toMatch(/inconclusive at step 1: analysis orders-success .*no data/);
     const journal = await journalOf(ns);

@@ -1,15 +1,15 @@
 // observability --verify on the testbed: the real Prometheus scraping the traffic stand-in, which
 // switches a namespace's series from sidecar reporters to the waypoint and ztunnel as migrate
-// changes its pods. A migrated namespace has every expected series; once the stand-in stops
-// reporting for it, the same check says missing (exit 9); a namespace still on sidecars expects
-// nothing, which is not a pass either.
+// changes its pods. A migrated namespace has every expected series; an app metrics port nothing
+// scrapes is a missing row (exit 9); once the stand-in stops reporting for the namespace, every
+// row says missing; a namespace still on sidecars expects nothing, which is not a pass either.
 
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { detailsNamespace } from "./details-sample.js";
-import { cli, deleteNamespaces } from "./harness.js";
+import { cli, deleteNamespaces, kubectl } from "./harness.js";
 
 const prometheus = inject("prometheusUrl");
 const traffic = inject("trafficUrl");
@@ -61,7 +61,7 @@ describe.skipIf(!available)("observability --verify on the testbed's Prometheus"
     expect(r.stderr).toContain("Deployment/details-v1: not in ambient mode");
   });
 
-  it("migrated: the waypoint's L7 and ztunnel's TCP series are present (exit 0); with the stand-in's series gone: missing (exit 9)", async () => {
+  it("migrated: the waypoint's L7 and ztunnel's TCP series are present (exit 0); an unscraped app metrics port, or the stand-in's series gone: missing (exit 9)", async () => {
     const ns = await detailsNamespace("cont");
     namespaces.push(ns);
     const backups = mkdtempSync(join(tmpdir(), "continuity-backup-"));
@@ -93,6 +93,35 @@ describe.skipIf(!available)("observability --verify on the testbed's Prometheus"
       new RegExp(`${ns}\\s+waypoint-l7\\s+Service/details\\s+present\\s+1\\s+count\\(`),
     );
 
+    // An app with its own metrics port: a row of its own, missing here (the testbed's pods run
+    // no container, nothing serves or scrapes their metrics), so the whole check fails.
+    const annotations = { "prometheus.io/scrape": "true", "prometheus.io/port": "9080" };
+    await kubectl([
+      "-n",
+      ns,
+      "patch",
+      "deployment",
+      "details-v1",
+      "--type",
+      "merge",
+      "-p",
+      JSON.stringify({ spec: { template: { metadata: { annotations } } } }),
+    ]);
+    await kubectl(["-n", ns, "rollout", "status", "deployment/details-v1", "--timeout=120s"]);
+    const mixed = await eventually(
+      "the app's row missing, the others present",
+      () => verify(ns),
+      (v) =>
+        v.rows.some((r) => r.kind === "app-metrics") &&
+        v.rows.filter((r) => r.kind !== "app-metrics").every((r) => r.state === "present"),
+    );
+    expect(mixed.code).toBe(9);
+    expect(mixed.passed).toBe(false);
+    const app = mixed.rows.find((r) => r.kind === "app-metrics");
+    expect(app).toMatchObject({ subject: "Deployment/details-v1", state: "missing", series: 0 });
+    expect(app?.query).toMatch(new RegExp(`^count\\(\\{namespace="${ns}",pod=~"details-v1-[^"]+"`));
+    expect(mixed.stderr).toContain(`1 of 4 expected series missing: ${ns} app-metrics Deployment/details-v1`);
+
     // The stand-in stops reporting for the namespace: its series go stale, the check says so.
     await fault("POST", { namespace: ns, traffic: "off" });
     const gone = await eventually(
@@ -103,16 +132,16 @@ describe.skipIf(!available)("observability --verify on the testbed's Prometheus"
     expect(gone.code).toBe(9);
     expect(gone.passed).toBe(false);
     expect(gone.stderr).toMatch(
-      /3 of 3 expected series missing: .* waypoint-l7 Service\/details, .* ztunnel-tcp Deployment\/details-v1/,
+      /4 of 4 expected series missing: .* waypoint-l7 Service\/details, .* ztunnel-tcp Deployment\/details-v1/,
     );
 
     await fault("DELETE", { namespace: ns });
     const back = await eventually(
-      "series back",
+      "the stand-in's series back",
       () => verify(ns),
-      (v) => v.code === 0,
+      (v) => v.rows.filter((r) => r.kind !== "app-metrics").every((r) => r.state === "present"),
     );
-    expect(back.rows.every((r) => r.state === "present")).toBe(true);
+    expect(back.code).toBe(9); // the app's own metrics are still missing
   });
 
   it("Prometheus unreachable: exit 11, not a verdict", async () => {
