@@ -15,7 +15,7 @@ import { planNamespaces } from "../../plan/build.js";
 import type { NamespacePlan } from "../../plan/model.js";
 import { renderObservability } from "../../plan/render-text.js";
 import { isStepNumber, LAST_STEP, STEPS, type StepNumber, stepNumber } from "../../plan/steps.js";
-import { eventLine, type RunEvent, type SummaryEvent, type SummaryRow } from "../../run/events.js";
+import { eventLine, type SummaryEvent, type SummaryRow } from "../../run/events.js";
 import { blockedError, type DryRun, type RunResult } from "../../run/execute.js";
 import { migrateGated } from "../../run/gated.js";
 import { newHolderIdentity } from "../../run/lock.js";
@@ -26,11 +26,12 @@ import { observedTraffic, wavesOf } from "../../waves/waves.js";
 import { type AnalysisFlags, addAnalysisFlags, analysisFromFlags } from "../analysis-flags.js";
 import { clusterPortFor } from "../cluster-loader.js";
 import { globalOptions, selectNamespaces } from "../context.js";
+import { RunScreen } from "../live/run-screen.js";
 import { LiveTree, liveTreeWanted } from "../live/terminal.js";
 import { structured, table } from "../output.js";
 import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
 import { prometheusConnection } from "../prometheus-flags.js";
-import { changeLine, defaultLogPath, loggedRun } from "../run-log.js";
+import { defaultLogPath, loggedRun } from "../run-log.js";
 import { type IOStreams, noteTo, styleFor } from "../streams.js";
 
 interface MigrateFlags extends AnalysisFlags {
@@ -153,16 +154,11 @@ interruption in the journal and exits 130; migrate again resumes.
     )
     .action((args: string[], flags: MigrateFlags, command: Command) => {
       // On a terminal, the live tree (live/tree.ts) shows the run; lines that stay go above it.
-      let tree: LiveTree | undefined;
-      const stopTree = () => {
-        tree?.stop();
-        tree = undefined;
-      };
-      const show = (line: string) => (tree ? tree.line(line) : screen(line));
+      const view = new RunScreen(screen);
       // A real run always logs its full changes: to --log, else to a new file beside the backup.
       const realRun = flags.dryRun === "none" && !flags.verifyOnly;
       const logFile = flags.log ?? (realRun ? defaultLogPath(flags.backupDir, "migrate") : undefined);
-      return loggedRun(logFile, show, stopTree, async ({ note, log }) => {
+      return loggedRun(logFile, view.show, view.stop, async ({ note, log }) => {
         const options = globalOptions(command, { namespaceArgs: args });
         if (options.filename.length > 0)
           throw new AmbientMigrateError(
@@ -246,11 +242,11 @@ interruption in the journal and exits 130; migrate again resumes.
           for (const d of drift)
             note(`gitops drift${flags.allowGitopsDrift ? " (allowed)" : ""}: ${describeDrift(d)}`);
         if (realRun && liveTreeWanted(io, options.output))
-          tree = new LiveTree(io.err, styleFor(io, "err", options.color), flags.parallel > 1);
+          view.draw(new LiveTree(io.err, styleFor(io, "err", options.color), flags.parallel > 1));
         // The kubectl equivalents: on stdout (-o table) and in the log; with --log or the live tree,
         // a real run shows one line per change on the terminal instead (from its change event)
         // and logs the rest. Off a terminal without --log, the terminal shows them as it always did.
-        const terse = flags.log !== undefined || tree !== undefined;
+        const terse = flags.log !== undefined || view.live;
         const screenOut = options.output === "table" ? (l: string) => io.out.write(`${l}\n`) : screen;
         const toStdout = !log
           ? screenOut
@@ -281,7 +277,7 @@ interruption in the journal and exits 130; migrate again resumes.
             return;
           }
         }
-        tree?.start();
+        view.start();
 
         const holder = newHolderIdentity();
         /** One namespace, its analysis gate included; `say` writes progress (prefixed in waves). */
@@ -306,25 +302,17 @@ interruption in the journal and exits 130; migrate again resumes.
             signal,
             out,
             // The live tree shows a namespace's last progress line under it; the log keeps them all.
-            progress: tree
-              ? (line: string) => {
-                  tree?.progress(nsPlan.namespace, line);
-                  log?.write("progress", line);
-                }
-              : say,
+            progress: view.progress(nsPlan.namespace, say, log),
             // -o json: NDJSON events on stdout as they happen (docs/events.schema.json); the log
             // gets them too; the live tree is drawn from them.
-            ...(options.output === "json" || log || tree
+            ...(options.output === "json" || log || view.live
               ? {
-                  events: (e: RunEvent) => {
-                    if (options.output === "json") io.out.write(eventLine(e));
-                    log?.event(e);
-                    if (tree) tree.event(e);
-                    else if (terse) {
-                      const line = changeLine(e);
-                      if (line) say(line);
-                    }
-                  },
+                  events: view.events({
+                    ...(options.output === "json" ? { json: io.out } : {}),
+                    ...(log ? { log } : {}),
+                    terse,
+                    say,
+                  }),
                 }
               : {}),
             toolVersion: command.parent?.version() ?? "unknown",
@@ -341,7 +329,7 @@ interruption in the journal and exits 130; migrate again resumes.
         const waves = flags.waves ? wavesOf(inventory, plan, observed) : undefined;
         /** The results at the end: a table, the yaml document, or the last NDJSON event (summary). */
         const summarize = (rows: SummaryRow[], exitCode: number) => {
-          stopTree();
+          view.stop();
           const summary: SummaryEvent = {
             time: new Date().toISOString(),
             event: "summary",
@@ -375,7 +363,7 @@ interruption in the journal and exits 130; migrate again resumes.
           const results: SummaryRow[] = [];
           await withInterruption(note, async (signal) => {
             for (const nsPlan of plan.namespaces) {
-              if (!tree) note(`== ${nsPlan.namespace}`);
+              if (!view.live) note(`== ${nsPlan.namespace}`);
               const result = await migrateOne(nsPlan, inventory, signal, note, toStdout);
               results.push({ namespace: nsPlan.namespace, result });
             }
@@ -407,9 +395,9 @@ interruption in the journal and exits 130; migrate again resumes.
               if (nsPlan.blocked) throw blockedError([nsPlan]);
               // The lines of namespaces run at once each say which namespace they are about.
               const say = prefixed(namespace, note);
-              if (!tree) say("started");
+              if (!view.live) say("started");
               const result = await migrateOne(nsPlan, now, signal, say, prefixed(namespace, toStdout));
-              if (!tree) say(result);
+              if (!view.live) say(result);
               return result;
             },
           ),

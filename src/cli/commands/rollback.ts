@@ -5,15 +5,16 @@
 import { Command } from "commander";
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
 import { isStepNumber, LAST_STEP, STEPS } from "../../plan/steps.js";
-import { eventLine, type RunEvent, type SummaryEvent } from "../../run/events.js";
+import { eventLine, type SummaryEvent } from "../../run/events.js";
 import { newHolderIdentity } from "../../run/lock.js";
 import { type RollbackResult, rollbackNamespace } from "../../run/rollback.js";
 import { confirm, DEFAULT_GATE_TIMEOUT, parseTimeout, withInterruption } from "../../run/session.js";
 import { clusterPortFor } from "../cluster-loader.js";
 import { globalOptions } from "../context.js";
+import { RunScreen } from "../live/run-screen.js";
 import { LiveTree, liveTreeWanted } from "../live/terminal.js";
 import { structured, table } from "../output.js";
-import { changeLine, defaultLogPath, loggedRun } from "../run-log.js";
+import { defaultLogPath, loggedRun } from "../run-log.js";
 import { type IOStreams, noteTo, styleFor } from "../streams.js";
 
 interface RollbackFlags {
@@ -53,14 +54,9 @@ last a summary (schema: docs/events.schema.json); -o yaml prints the results at 
 On a terminal, a live tree shows each namespace, its undone changes and the gate.`,
     )
     .action((args: string[], flags: RollbackFlags, command: Command) => {
-      let tree: LiveTree | undefined;
-      const stopTree = () => {
-        tree?.stop();
-        tree = undefined;
-      };
-      const show = (line: string) => (tree ? tree.line(line) : screen(line));
+      const view = new RunScreen(screen);
       const logFile = flags.log ?? defaultLogPath(flags.backupDir, "rollback");
-      return loggedRun(logFile, show, stopTree, async ({ note, log }) => {
+      return loggedRun(logFile, view.show, view.stop, async ({ note, log }) => {
         const options = globalOptions(command, { namespaceArgs: args });
         const namespaces = options.namespace;
         if (namespaces.length === 0 || options.allNamespaces || options.selector)
@@ -88,16 +84,18 @@ On a terminal, a live tree shows each namespace, its undone changes and the gate
           return;
         }
         if (liveTreeWanted(io, options.output))
-          tree = new LiveTree(
-            io.err,
-            styleFor(io, "err", options.color),
-            false,
-            (step) => `undo: ${isStepNumber(step) ? STEPS[step - 1]?.title : "changes"}`,
+          view.draw(
+            new LiveTree(
+              io.err,
+              styleFor(io, "err", options.color),
+              false,
+              (step) => `undo: ${isStepNumber(step) ? STEPS[step - 1]?.title : "changes"}`,
+            ),
           );
-        tree?.start();
+        view.start();
         // As migrate: the undos' kubectl equivalents on stdout (-o table), always in the log; with
         // --log or the live tree the terminal shows one line per change instead.
-        const terse = flags.log !== undefined || tree !== undefined;
+        const terse = flags.log !== undefined || view.live;
         const screenOut = options.output === "table" ? (l: string) => io.out.write(`${l}\n`) : screen;
         const toStdout = terse
           ? (l: string) => log?.write("kubectl", l)
@@ -105,26 +103,16 @@ On a terminal, a live tree shows each namespace, its undone changes and the gate
               screenOut(l);
               log?.write("kubectl", l);
             };
-        const events = (e: RunEvent) => {
-          if (options.output === "json") io.out.write(eventLine(e));
-          log?.event(e);
-          if (tree) tree.event(e);
-          else if (terse) {
-            const line = changeLine(e);
-            if (line) note(line);
-          }
-        };
-        const progress = (namespace: string) =>
-          tree
-            ? (line: string) => {
-                tree?.progress(namespace, line);
-                log?.write("progress", line);
-              }
-            : note;
+        const events = view.events({
+          ...(options.output === "json" ? { json: io.out } : {}),
+          ...(log ? { log } : {}),
+          terse,
+          say: note,
+        });
         const rows: ({ namespace: string } & RollbackResult)[] = [];
         const holder = newHolderIdentity();
         for (const namespace of namespaces) {
-          if (namespaces.length > 1 && !tree) note(`== ${namespace}`);
+          if (namespaces.length > 1 && !view.live) note(`== ${namespace}`);
           const result = await withInterruption(note, (signal) =>
             rollbackNamespace(port, namespace, {
               toStep,
@@ -134,13 +122,13 @@ On a terminal, a live tree shows each namespace, its undone changes and the gate
               holder,
               signal,
               out: toStdout,
-              progress: progress(namespace),
+              progress: view.progress(namespace, note, log),
               events,
             }),
           );
           rows.push({ namespace, ...result });
         }
-        stopTree();
+        view.stop();
         if (options.output === "json") {
           const summary: SummaryEvent = {
             time: new Date().toISOString(),
