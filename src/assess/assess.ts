@@ -61,7 +61,7 @@ export function assess(
   return { findings: sortFindings(findings), namespaces: perNamespace };
 }
 
-export function sortFindings(findings: Finding[]): Finding[] {
+function sortFindings(findings: Finding[]): Finding[] {
   return findings.sort(
     (a, b) =>
       byCodePoint(a.namespace, b.namespace) ||

@@ -130,12 +130,12 @@ export class MeshContext {
   }
 }
 
-export interface WorkloadView {
+interface WorkloadView {
   workload: Workload;
   sidecar: WorkloadSidecarState;
 }
 
-export interface PolicyView {
+interface PolicyView {
   object: KubeObject;
   policy: PolicyClassification;
 }

@@ -9,7 +9,7 @@ import type { NamespaceContext } from "./context.js";
 import type { Finding, FindingCode } from "./finding.js";
 import { hasTrafficPolicy, serviceOfHost, subsetsUsedBy } from "./routing.js";
 
-export type Fate = "delete" | "keep";
+type Fate = "delete" | "keep";
 
 export interface AssessedDisposition {
   ref: ObjectRef;

@@ -4,7 +4,7 @@
 
 export type Severity = "blocker" | "warning" | "info";
 
-export interface FindingCodeInfo {
+interface FindingCodeInfo {
   severity: Severity;
   /** One line for docs and `--help`-like listings. */
   summary: string;

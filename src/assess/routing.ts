@@ -3,7 +3,7 @@
 
 import type { KubeObject } from "../inventory/model.js";
 
-export const MESH_GATEWAY = "mesh";
+const MESH_GATEWAY = "mesh";
 
 /** A VS with no `gateways` applies to sidecars only; `mesh` in the list adds sidecars. */
 export type MeshBinding = "mesh" | "ingress" | "mesh-and-ingress";

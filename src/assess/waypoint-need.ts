@@ -8,7 +8,7 @@ import { attachmentOf } from "../mesh/authorization.js";
 import type { MeshBinding } from "./routing.js";
 
 /** What the reasons are read from: one namespace's objects (a NamespaceContext). */
-export interface WaypointNeedSource {
+interface WaypointNeedSource {
   authorizationPolicies(): readonly { object: KubeObject; policy: { needsWaypoint: boolean } }[];
   virtualServices(): readonly { object: KubeObject; binding: MeshBinding }[];
   list(kind: KnownKindKey): KubeObject[];

@@ -16,7 +16,7 @@ import { toYaml } from "../serialize.js";
 import { stripServerFields } from "./strip.js";
 
 /** procedure.md section 4: what the guide's backup misses is included here. */
-export const BACKUP_KINDS: readonly KnownKindKey[] = [
+const BACKUP_KINDS: readonly KnownKindKey[] = [
   K.VirtualService,
   K.DestinationRule,
   K.AuthorizationPolicy,
@@ -48,7 +48,7 @@ export interface BackupHeader {
   creates?: string[];
 }
 
-export interface CollectedBackup {
+interface CollectedBackup {
   objects: KubeObject[];
   /** Kinds the cluster does not serve (CRD absent), so nothing of them can exist. */
   absentKinds: string[];

@@ -7,7 +7,7 @@ import { objectKey } from "../inventory/identity.js";
 import type { KubeObject } from "../inventory/model.js";
 import { stripServerFields } from "./strip.js";
 
-export type RestoreAction =
+type RestoreAction =
   /** Absent now: re-create it from the backup. */
   | "create"
   /** Present and equal to the backup: nothing to do. */
@@ -17,7 +17,7 @@ export type RestoreAction =
   /** Present and different, and the caller asked to overwrite: apply the backup over it. */
   | "overwrite";
 
-export interface RestoreItem {
+interface RestoreItem {
   id: string;
   action: RestoreAction;
   /** The backed-up object, ready to apply. */

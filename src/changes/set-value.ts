@@ -7,7 +7,7 @@ import type { ObjectRef } from "../inventory/identity.js";
 import type { KubeObject } from "../inventory/model.js";
 import type { PerformContext } from "./handler.js";
 
-export interface SetValueChange {
+interface SetValueChange {
   target: ObjectRef;
   key: string;
   value: string | null;

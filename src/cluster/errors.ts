@@ -5,7 +5,7 @@
 import { AmbientMigrateError, ExitCode, type ExitCodeValue } from "../errors.js";
 import type { KindInfo } from "../inventory/kinds.js";
 
-export const RBAC_FILE = "deploy/rbac/ambient-migrate.yaml";
+const RBAC_FILE = "deploy/rbac/ambient-migrate.yaml";
 
 /** What a request was, in RBAC's words: the verb, resource and scope it needs. */
 export interface RequestDescription {
@@ -35,12 +35,12 @@ export function isStatus(err: unknown, status: number): err is ClusterRequestErr
   return err instanceof ClusterRequestError && err.status === status;
 }
 
-export function resourceName(req: Pick<RequestDescription, "group" | "resource" | "subresource">): string {
+function resourceName(req: Pick<RequestDescription, "group" | "resource" | "subresource">): string {
   const base = req.group ? `${req.resource}.${req.group}` : req.resource;
   return req.subresource ? `${base}/${req.subresource}` : base;
 }
 
-export function scopeOf(req: Pick<RequestDescription, "namespace">): string {
+function scopeOf(req: Pick<RequestDescription, "namespace">): string {
   return req.namespace ? `in namespace ${req.namespace}` : "(cluster scope)";
 }
 

@@ -33,7 +33,7 @@ import {
   type WatchOptions,
 } from "./port.js";
 
-export interface FakeCall {
+interface FakeCall {
   verb: string;
   resource: string;
   namespace?: string;

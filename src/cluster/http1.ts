@@ -8,7 +8,7 @@ export function getRequest(path: string): Buffer {
   );
 }
 
-export interface ParsedResponse {
+interface ParsedResponse {
   status: number;
   headers: Record<string, string>;
   body: Buffer;

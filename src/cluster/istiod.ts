@@ -10,7 +10,7 @@ import type { KubeObject } from "../inventory/model.js";
 import { ClusterRequestError, refusedByAdmission } from "./errors.js";
 import type { ClusterPort } from "./port.js";
 
-export interface InjectorVerdict {
+interface InjectorVerdict {
   /** The webhook answered (or no webhook applies). */
   reachable: boolean;
   /** The dry-run pod came back with istio-proxy. */
@@ -26,10 +26,10 @@ export interface InjectorVerdict {
   refused?: string;
 }
 
-export const PROBE_PREFIX = "ambient-migrate-probe-";
+const PROBE_PREFIX = "ambient-migrate-probe-";
 
 /** A webhook failure in an apiserver answer: the webhook's name and the whole message. */
-export function webhookFailure(err: unknown): { webhook: string; message: string } | undefined {
+function webhookFailure(err: unknown): { webhook: string; message: string } | undefined {
   if (!(err instanceof ClusterRequestError)) return undefined;
   const at = err.message.search(/(Internal error occurred: )?failed calling webhook/);
   if (at < 0) return undefined;

@@ -11,13 +11,13 @@ import { clusterUnreachable } from "./errors.js";
 
 const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
-export type KubeconfigSource =
+type KubeconfigSource =
   | { type: "flag"; files: string[] }
   | { type: "env"; files: string[] }
   | { type: "home"; files: string[] }
   | { type: "in-cluster" };
 
-export interface SourceInputs {
+interface SourceInputs {
   flag?: string;
   env?: string;
   home: string;
@@ -65,7 +65,7 @@ export interface LoadedKubeconfig {
   description: string;
 }
 
-export function describeSource(source: KubeconfigSource): string {
+function describeSource(source: KubeconfigSource): string {
   switch (source.type) {
     case "flag":
       return `kubeconfig ${source.files[0]} (--kubeconfig)`;

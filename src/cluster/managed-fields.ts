@@ -32,7 +32,7 @@ export function foreignOwners(object: KubeObject, path: readonly string[]): Mana
   return managedFieldsOf(object).filter((e) => !isOurs(e) && owns(e.fieldsV1, path));
 }
 
-export function isOurs(entry: ManagedFieldsEntry): boolean {
+function isOurs(entry: ManagedFieldsEntry): boolean {
   return entry.manager === FIELD_MANAGER || (entry.manager ?? "").startsWith(`${FIELD_MANAGER}-`);
 }
 

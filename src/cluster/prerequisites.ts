@@ -26,7 +26,7 @@ const INJECTOR_WEBHOOKS: KindInfo = {
   role: "istiod's sidecar injector (control plane outside the cluster)",
 };
 
-export interface Prerequisites {
+interface Prerequisites {
   /** Where istiod was found: "Deployment istio-system/istiod" or "webhook istio-sidecar-injector". */
   istiod: string;
   ztunnel: string;

@@ -33,7 +33,7 @@ export interface WatchSource {
   fail(end: StreamEnd): Error;
 }
 
-export interface WatchLoopOptions {
+interface WatchLoopOptions {
   resourceVersion?: string;
   signal?: AbortSignal;
   initialBackoffMs?: number;

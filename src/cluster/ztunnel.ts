@@ -164,7 +164,7 @@ function podState(pod: KubeObject): string {
 }
 
 /** The ztunnel DaemonSet and one of its Ready pods (the first by name, so reads are stable). */
-export async function findZtunnel(port: ClusterPort): Promise<{ daemonSet: KubeObject; pod: KubeObject }> {
+async function findZtunnel(port: ClusterPort): Promise<{ daemonSet: KubeObject; pod: KubeObject }> {
   const daemonSet = await findZtunnelDaemonSet(port);
   const namespace = daemonSet.metadata.namespace as string;
   const selector = selectorOf(daemonSet);

@@ -19,7 +19,7 @@ const NEEDS_ISTIOD = new Set([
   "policies-accepted",
 ]);
 
-export interface FaultWatchContext {
+interface FaultWatchContext {
   port: ClusterPort;
   signal: AbortSignal;
   progress: (message: string) => void;

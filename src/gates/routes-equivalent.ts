@@ -22,7 +22,7 @@ const KINDS = [K.Namespace, K.Pod, K.Service, K.DestinationRule, K.VirtualServic
 const RETRY_MS = 2000;
 
 /** What is still wrong, or undefined when every request is decided the same. */
-export function pendingOf(report: VerifyReport): string | undefined {
+function pendingOf(report: VerifyReport): string | undefined {
   if (report.passed) return undefined;
   const parts: string[] = [];
   for (const s of report.services) {

@@ -28,7 +28,7 @@ import type { Wave } from "../waves/order.js";
 
 export type CommitFormat = "files" | "kustomize";
 
-export interface CommitOptions {
+interface CommitOptions {
   format: CommitFormat;
   /** The restart stamp written into step 4's patches (kubectl rollout restart's annotation). */
   now: Date;
@@ -51,12 +51,12 @@ interface StepFiles {
   byHand: string[];
 }
 
-export function stepDirName(step: Pick<Step, "step" | "id">): string {
+function stepDirName(step: Pick<Step, "step" | "id">): string {
   return `step-${step.step}-${step.id}`;
 }
 
 /** The verify command of a step, as the README prints it. */
-export function verifyCommand(namespace: string, step: number, flags: readonly string[] = []): string {
+function verifyCommand(namespace: string, step: number, flags: readonly string[] = []): string {
   return ["ambient-migrate migrate --verify-only -n", namespace, "--step", String(step), ...flags].join(" ");
 }
 

@@ -8,7 +8,7 @@ import type { Inventory } from "../inventory/model.js";
 import type { NamespacePlan } from "../plan/model.js";
 import { type GitopsOwner, gitopsCluster, gitopsOwners, revertBehaviour } from "./signals.js";
 
-export interface GitopsDrift {
+interface GitopsDrift {
   namespace: string;
   step: number;
   /** Kind/namespace/name. */

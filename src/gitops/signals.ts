@@ -10,7 +10,7 @@
 import { K } from "../inventory/kinds.js";
 import { annotationsOf, type Inventory, type KubeObject, labelsOf } from "../inventory/model.js";
 
-export const GITOPS = {
+const GITOPS = {
   argoTrackingId: "argocd.argoproj.io/tracking-id",
   argoInstance: "app.kubernetes.io/instance",
   argoConfigMap: "argocd-cm",
@@ -25,7 +25,7 @@ export const GITOPS = {
   managedBy: "app.kubernetes.io/managed-by",
 } as const;
 
-export type GitopsTool = "argocd" | "flux-kustomization" | "flux-helmrelease" | "helm";
+type GitopsTool = "argocd" | "flux-kustomization" | "flux-helmrelease" | "helm";
 
 export interface GitopsOwner {
   tool: GitopsTool;

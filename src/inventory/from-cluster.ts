@@ -8,7 +8,7 @@ import type { ClusterPort } from "../cluster/port.js";
 import { KINDS, type KindInfo, kindKey } from "./kinds.js";
 import { addChecked, Inventory } from "./model.js";
 
-export interface ClusterReadOptions {
+interface ClusterReadOptions {
   /** Progress and notes for stderr. */
   note?: (message: string) => void;
   /** Lists in flight at once (default: 16). */

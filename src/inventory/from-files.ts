@@ -10,14 +10,14 @@ import { parseDocuments } from "./parse-documents.js";
 
 const MANIFEST_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
 
-export interface ReadOptions {
+interface ReadOptions {
   /** Namespace for namespaced objects that name none (kubectl's `-n` with `-f`). */
   defaultNamespace?: string;
   /** Read `-` from this text instead of the process's stdin (tests). */
   stdinText?: string;
 }
 
-export interface ReadResult {
+interface ReadResult {
   inventory: Inventory;
   files: number;
   documents: number;

@@ -29,12 +29,12 @@ export interface KubeObject {
 }
 
 /** Where an object came from, so that findings can point at a file and line. */
-export interface Origin {
+interface Origin {
   file: string;
   line: number;
 }
 
-export interface InventoryEntry {
+interface InventoryEntry {
   object: KubeObject;
   origin?: Origin;
 }
@@ -47,7 +47,7 @@ export interface InvalidEntry {
   problems: { path: string; expected: string }[];
 }
 
-export type InventorySource = { type: "files"; paths: string[] } | { type: "cluster"; context: string };
+type InventorySource = { type: "files"; paths: string[] } | { type: "cluster"; context: string };
 
 export class Inventory {
   private readonly byKind = new Map<string, InventoryEntry[]>();

@@ -13,18 +13,18 @@
 import { constructFromEvents, EVENT_ID, type Event, parseEvents } from "js-yaml";
 import { type Document, isScalar, LineCounter, parseAllDocuments, visit } from "yaml";
 
-export interface ParsedDocument {
+interface ParsedDocument {
   value: unknown;
   /** 1-based line of the value's first character (not the `---` or comments before it). */
   line: number;
 }
 
-export interface ParseProblem {
+interface ParseProblem {
   line: number;
   message: string;
 }
 
-export interface ParsedText {
+interface ParsedText {
   /** Non-empty documents, in order. */
   documents: ParsedDocument[];
   problems: ParseProblem[];
@@ -54,7 +54,7 @@ export function parseDocuments(text: string, looksLikeJson: boolean): ParsedText
 }
 
 /** Documents nested deeper than MAX_DEPTH become problems ("nested too deeply at file:line"). */
-export function limitDepth(parsed: ParsedText, text: string): ParsedText {
+function limitDepth(parsed: ParsedText, text: string): ParsedText {
   // The `yaml` package reports its own stack overflow as a parse error.
   const problems = parsed.problems.map((p) =>
     /call stack/i.test(p.message)

@@ -9,7 +9,7 @@ import type { ErrorObject } from "ajv";
 import { groupOf } from "./kinds.js";
 import { byKind } from "./schema-validators.js";
 
-export interface SchemaProblem {
+interface SchemaProblem {
   /** Field path in the object, e.g. `spec.http[0].match`. */
   path: string;
   /** What the schema expected there. */

@@ -2,7 +2,7 @@
 // istio/istio pilot/pkg/serviceregistry/ambient/authorization.go (convertAuthorizationPolicy,
 // handleRule, l4WhenAttributes). Every other part of the tool asks here; none re-derives it.
 
-export const L4_WHEN_KEYS = new Set([
+const L4_WHEN_KEYS = new Set([
   "source.ip",
   "source.namespace",
   "source.principal",
@@ -28,7 +28,7 @@ const IDENTITY_SOURCE_FIELDS = [
 ] as const;
 const IDENTITY_WHEN_KEYS = new Set(["source.principal", "source.namespace"]);
 
-export type PolicyAction = "ALLOW" | "DENY" | "AUDIT" | "CUSTOM";
+type PolicyAction = "ALLOW" | "DENY" | "AUDIT" | "CUSTOM";
 
 export interface PolicyClassification {
   action: PolicyAction;

@@ -30,7 +30,7 @@ export function injectionLabels(nsLabels: Record<string, string>): { label: stri
   return out;
 }
 
-export type InjectionReason =
+type InjectionReason =
   | "namespace-injection-label"
   | "namespace-revision"
   | "pod-revision"

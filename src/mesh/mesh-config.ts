@@ -6,7 +6,7 @@ import { K } from "../inventory/kinds.js";
 import type { Inventory, KubeObject } from "../inventory/model.js";
 
 /** Istio's default when the mesh config names none. */
-export const DEFAULT_ROOT_NAMESPACE = "istio-system";
+const DEFAULT_ROOT_NAMESPACE = "istio-system";
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed mesh config
 function meshConfigOf(cm: KubeObject): any {

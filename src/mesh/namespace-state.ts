@@ -15,7 +15,7 @@ export type NamespaceMode =
   /** Ambient, no injection label, no sidecar pods. */
   | "ambient";
 
-export interface NamespaceFacts {
+interface NamespaceFacts {
   labels: Record<string, string>;
   /** Whether the Namespace object itself was seen (files may only reference a namespace). */
   known: boolean;

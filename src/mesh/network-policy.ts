@@ -6,9 +6,9 @@
 import type { KubeObject } from "../inventory/model.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../ownership.js";
 
-export const HBONE_PORT = 15008;
+const HBONE_PORT = 15008;
 export const PROBE_SNAT_IPV4 = "169.254.7.127";
-export const PROBE_SNAT_IPV6 = "fd16:9254:7127:1337:ffff:ffff:ffff:ffff";
+const PROBE_SNAT_IPV6 = "fd16:9254:7127:1337:ffff:ffff:ffff:ffff";
 
 interface PolicyPort {
   protocol?: string;
@@ -26,7 +26,7 @@ interface Rule {
   to?: Peer[];
 }
 
-export interface HboneGaps {
+interface HboneGaps {
   /** Ingress is restricted and no rule lets TCP 15008 in. */
   ingress: boolean;
   /** Egress is restricted and no rule lets TCP 15008 out. */
@@ -64,7 +64,7 @@ function ipv4(text: string): number | undefined {
 }
 
 /** Whether an IPv4 CIDR holds an address (IPv6 CIDRs: only the exact /128 of the probe address). */
-export function cidrHolds(cidr: string, address: string): boolean {
+function cidrHolds(cidr: string, address: string): boolean {
   const [base, bitsText] = cidr.split("/");
   if (!base) return false;
   if (base.includes(":")) return base === address;

@@ -8,7 +8,7 @@ import { K } from "../inventory/kinds.js";
 import { annotationsOf, type Inventory } from "../inventory/model.js";
 import { sidecarFacts } from "./sidecar.js";
 
-export interface PodDataplane {
+interface PodDataplane {
   namespace: string;
   pod: string;
   node: string;

@@ -6,15 +6,15 @@ import type { KubeObject } from "../inventory/model.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../ownership.js";
 import { DEFAULT_WAYPOINT, L, WAYPOINT_CLASS } from "./labels.js";
 
-export const WAYPOINT_API_VERSION = "gateway.networking.k8s.io/v1";
-export const WAYPOINT_LISTENER = { name: "mesh", port: 15008, protocol: "HBONE" } as const;
+const WAYPOINT_API_VERSION = "gateway.networking.k8s.io/v1";
+const WAYPOINT_LISTENER = { name: "mesh", port: 15008, protocol: "HBONE" } as const;
 
 export function isWaypoint(gateway: KubeObject): boolean {
   return gateway.spec?.gatewayClassName === WAYPOINT_CLASS;
 }
 
 /** Names the first translated source that needs the waypoint the tool creates (`Kind/namespace/name`). */
-export const NEEDED_BY_ANNOTATION = "ambient-migrate/needed-by";
+const NEEDED_BY_ANNOTATION = "ambient-migrate/needed-by";
 
 /**
  * The waypoint Gateway the tool creates for a namespace, serving traffic addressed to its

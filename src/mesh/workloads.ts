@@ -7,14 +7,7 @@ import { type PodTemplateFacts, templateForcesInjection, wouldInject } from "./i
 import { A } from "./labels.js";
 import { type PodSpecLike, type SidecarFacts, sidecarFacts } from "./sidecar.js";
 
-export type WorkloadKind =
-  | "Deployment"
-  | "StatefulSet"
-  | "DaemonSet"
-  | "ReplicaSet"
-  | "Job"
-  | "CronJob"
-  | "Pod";
+type WorkloadKind = "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob" | "Pod";
 
 /** How step 4 gets new pods for a workload. */
 export type RestartMethod = "rollout-restart" | "delete-pods" | "next-schedule" | "recreate-by-user";

@@ -35,7 +35,7 @@ import { type PlannedApply, type TranslatedConfig, translateForPlan } from "./tr
  * How a plan is built, beyond the user's options. `allSteps`: every step, done or not, also for a
  * namespace already ambient: what `migrate --verify-only --step N` checks against the cluster.
  */
-export interface BuildOptions {
+interface BuildOptions {
   allSteps?: boolean;
 }
 

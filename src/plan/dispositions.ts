@@ -14,7 +14,7 @@ export const TRANSLATION_INCOMPLETE = "translation incomplete: see translate rep
 
 const NOT_REPLACED = "not replaced by the translation: see translate report";
 
-export interface Step5 {
+interface Step5 {
   delete: Disposition[];
   keep: Disposition[];
 }

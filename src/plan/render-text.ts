@@ -56,7 +56,7 @@ export function renderObservability(o: PlanObservability): string[] {
   ];
 }
 
-export function renderNamespacePlan(plan: NamespacePlan): string {
+function renderNamespacePlan(plan: NamespacePlan): string {
   const out = [`Namespace ${plan.namespace}: ${plan.state.summary}${plan.blocked ? "  [BLOCKED]" : ""}`];
   for (const b of plan.blockers) out.push(`  blocker ${b.code}: ${b.kind}/${b.name}: ${b.message}`);
   out.push(...renderTranslationSummary(plan));

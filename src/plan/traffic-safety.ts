@@ -50,7 +50,7 @@ export function hboneAllowPolicies(ctx: NamespaceContext): { object: KubeObject;
 const BYPASS_SUFFIX = "-bypass-deny";
 
 /** The tool's waypoint-bypass DENY policies (translate --bypass-deny), with their exempt principals. */
-export function bypassDenyPolicies(inventory: Inventory): { policy: KubeObject; exempt: string[] }[] {
+function bypassDenyPolicies(inventory: Inventory): { policy: KubeObject; exempt: string[] }[] {
   return inventory
     .list(K.AuthorizationPolicy)
     .filter(

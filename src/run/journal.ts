@@ -22,7 +22,7 @@ export const JOURNAL_NAME = "ambient-migrate-journal";
 const DATA_KEY = "journal.json";
 
 /** `paused`: stopped after the step `migrate --to-step` named; a later migrate goes on. */
-export type RunStatus = "running" | "paused" | "failed" | "interrupted" | "done" | "rolled-back";
+type RunStatus = "running" | "paused" | "failed" | "interrupted" | "done" | "rolled-back";
 
 /** The part of the plan the executor follows, as stored in the journal. */
 export interface StoredStep {
@@ -32,14 +32,14 @@ export interface StoredStep {
   gates: Gate[];
 }
 
-export interface GateEntry {
+interface GateEntry {
   step: StepNumber;
   gate: string;
   time: string;
   detail: string;
 }
 
-export interface RollbackRecord {
+interface RollbackRecord {
   time: string;
   toStep: number;
   undone: ChangeEntry[];

@@ -14,7 +14,7 @@ import type { KubeObject } from "../inventory/model.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../ownership.js";
 
 export const LOCK_NAME = "ambient-migrate-lock";
-export const LEASE_SECONDS = 30;
+const LEASE_SECONDS = 30;
 const RENEW_EVERY_MS = 10_000;
 
 export function newHolderIdentity(): string {
@@ -31,7 +31,7 @@ function microTime(at: Date): string {
 }
 
 /** A holder that was a process of this host which no longer runs (killed, crashed). */
-export function holderDeadHere(holder: string): boolean {
+function holderDeadHere(holder: string): boolean {
   const parts = /^(.*)-(\d+)-[0-9a-f]+$/.exec(holder);
   if (!parts || parts[1] !== hostname()) return false;
   try {
@@ -42,7 +42,7 @@ export function holderDeadHere(holder: string): boolean {
   }
 }
 
-export function leaseExpired(lease: KubeObject, now: Date): boolean {
+function leaseExpired(lease: KubeObject, now: Date): boolean {
   const renewed = Date.parse(lease.spec?.renewTime ?? lease.spec?.acquireTime ?? "");
   const seconds = Number(lease.spec?.leaseDurationSeconds ?? LEASE_SECONDS);
   return Number.isNaN(renewed) || renewed + seconds * 1000 < now.getTime();

@@ -47,7 +47,7 @@ const RESTART_STEP = stepNumber("restart");
 const INJECTION_STEP = stepNumber("remove-injection");
 
 /** Pods renewed without injection only get sidecars back with the injection label: undo step 3 too. */
-export function effectiveTarget(journal: Journal, toStep: number): number {
+function effectiveTarget(journal: Journal, toStep: number): number {
   const restarts = journal.changes.some((c) => c.type === "restart" && c.step > toStep);
   return restarts && toStep >= INJECTION_STEP ? INJECTION_STEP - 1 : toStep;
 }

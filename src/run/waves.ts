@@ -8,7 +8,7 @@ import { AmbientMigrateError, ExitCode } from "../errors.js";
 import type { Wave } from "../waves/order.js";
 import type { SummaryRow } from "./events.js";
 
-export interface NamespaceRun<R> {
+interface NamespaceRun<R> {
   namespace: string;
   wave: number;
   /** Set when the namespace's run finished. */

@@ -16,7 +16,7 @@ const FAMILIES = [
 const SRC = "source_workload_namespace";
 const DST = "destination_service_namespace";
 
-export function observedQuery(metric: string, window: string): string {
+function observedQuery(metric: string, window: string): string {
   return `max by (${SRC}, ${DST}) (sum by (reporter, ${SRC}, ${DST}) (increase(${metric}{${SRC}!~"|unknown", ${DST}!~"|unknown"}[${window}]))) > 0`;
 }
 

@@ -12,7 +12,7 @@ import { planWaves, type Wave } from "./order.js";
 export type { Wave } from "./order.js";
 
 /** The namespaces of the plan that will move: not blocked, with steps left. */
-export function migratingNamespaces(plan: Plan): string[] {
+function migratingNamespaces(plan: Plan): string[] {
   return plan.namespaces.filter((p) => !p.blocked && p.steps.length > 0).map((p) => p.namespace);
 }
 
@@ -33,7 +33,7 @@ export function renderWaves(waves: readonly Wave[]): string {
   return `${out.join("\n")}\n\n`;
 }
 
-export interface TrafficSource {
+interface TrafficSource {
   /** Prometheus (--prometheus and its --prometheus-* flags). */
   prometheus?: PrometheusConnection | undefined;
   /** How far back to look (--window, a Prometheus duration). */

@@ -36,7 +36,7 @@ const list = (names: readonly string[], max = 5) =>
   names.length <= max ? names.join(", ") : `${names.slice(0, max).join(", ")} and ${names.length - max} more`;
 
 /** Whether istiod sends ingress traffic for this Service through its waypoint (Service label, then namespace). */
-export function ingressUsesWaypoint(service: KubeObject, nsLabels: Record<string, string>): boolean {
+function ingressUsesWaypoint(service: KubeObject, nsLabels: Record<string, string>): boolean {
   const own = labelsOf(service)[L.ingressUseWaypoint];
   return parseBool(own ?? nsLabels[L.ingressUseWaypoint]) === true;
 }
@@ -54,7 +54,7 @@ export function ingressBackendsOf(ctx: NamespaceContext): { service: KubeObject;
   return out;
 }
 
-export const ingressBypassesWaypoint: NamespaceCheck = (ctx) => {
+const ingressBypassesWaypoint: NamespaceCheck = (ctx) => {
   if (!migrates(ctx) || !ctx.usesWaypoint()) return [];
   return ingressBackendsOf(ctx).flatMap(({ service, via }): Finding[] => {
     if (ingressUsesWaypoint(service, ctx.labels)) return [];
@@ -90,7 +90,7 @@ export const ingressBypassesWaypoint: NamespaceCheck = (ctx) => {
   });
 };
 
-export const networkPolicyBlocksHbone: NamespaceCheck = (ctx) => {
+const networkPolicyBlocksHbone: NamespaceCheck = (ctx) => {
   if (ctx.state().mode === "not-meshed") return [];
   const templates = ctx.workloads().map((w) => w.workload.template.labels);
   return ctx.list(K.NetworkPolicy).flatMap((np): Finding[] => {
@@ -124,7 +124,7 @@ export const networkPolicyBlocksHbone: NamespaceCheck = (ctx) => {
   });
 };
 
-export const sidecarCallersBypassWaypoint: NamespaceCheck = (ctx) => {
+const sidecarCallersBypassWaypoint: NamespaceCheck = (ctx) => {
   if (!migrates(ctx) || !ctx.usesWaypoint()) return [];
   const onSidecars = ctx.mesh.sidecarNamespaces();
   const callers = ctx.mesh
@@ -145,7 +145,7 @@ export const sidecarCallersBypassWaypoint: NamespaceCheck = (ctx) => {
   ];
 };
 
-export const headlessServiceSidecarCallers: NamespaceCheck = (ctx) => {
+const headlessServiceSidecarCallers: NamespaceCheck = (ctx) => {
   if (!migrates(ctx)) return [];
   // Headless Services first: most namespaces have none, and the list of the other sidecar
   // namespaces (thousands in a large mesh) is then never built.
@@ -174,7 +174,7 @@ const modeOf = (pa: KubeObject | undefined): string | undefined => {
   return mode && mode !== "UNSET" ? mode : undefined;
 };
 
-export const portLevelMtlsPermissive: NamespaceCheck = (ctx) =>
+const portLevelMtlsPermissive: NamespaceCheck = (ctx) =>
   ctx.list(K.PeerAuthentication).flatMap((pa): Finding[] => {
     const ports = Object.entries((pa.spec?.portLevelMtls ?? {}) as Record<string, { mode?: string }>)
       .filter(([, s]) => (s?.mode ?? "UNSET") === "PERMISSIVE" || (s?.mode ?? "UNSET") === "UNSET")
@@ -218,7 +218,7 @@ function registryOnly(ctx: NamespaceContext): string | undefined {
   return undefined;
 }
 
-export const serviceEntryExportTo: NamespaceCheck = (ctx) => {
+const serviceEntryExportTo: NamespaceCheck = (ctx) => {
   if (!migrates(ctx)) return [];
   const out: Finding[] = [];
   for (const se of ctx.list(K.ServiceEntry).filter(exportedNarrowly))
