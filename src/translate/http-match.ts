@@ -92,6 +92,33 @@ export function emitMatch(cond: MatchCond): HTTPRouteMatch {
 }
 
 /**
+ * The same path condition as a RegularExpression: Exact, PathPrefix and the catch-all each have
+ * an RE2 pattern accepting the same paths (Envoy matches a regex against the path without its
+ * query, as it does exact paths; a raw prefix is already written as one).
+ */
+export function asRegex(path: PathCond): PathCond {
+  if (path.kind === "regex") return path;
+  if (isUniversal(path)) return { kind: "regex", value: ".*" };
+  const emitted = emitPath(path);
+  const value =
+    emitted.type === "RegularExpression"
+      ? emitted.value
+      : emitted.type === "Exact"
+        ? quoteMeta(emitted.value)
+        : `${path.ignoreCase ? "(?i)" : ""}${quoteMeta(trimSlash(emitted.value))}(/.*)?`;
+  return { kind: "regex", value };
+}
+
+/** An empty non-capturing group: RE2 reads `p(?:)` as `p`; it only makes the pattern longer. */
+const EMPTY_GROUP = "(?:)";
+
+/** The pattern made at least `length` characters long without changing what it accepts. */
+export function lengthenRegex(pattern: string, length: number): string {
+  const missing = length - pattern.length;
+  return missing > 0 ? pattern + EMPTY_GROUP.repeat(Math.ceil(missing / EMPTY_GROUP.length)) : pattern;
+}
+
+/**
  * Gateway API precedence of a match, highest first when compared: path type (Exact,
  * PathPrefix, then RegularExpression, whose rank the spec leaves to implementations: this is
  * istiod's, pilot/pkg/config/kube/gateway/conversion.go sortHTTPRoutes), path length (istiod

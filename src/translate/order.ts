@@ -10,11 +10,15 @@
 //     the earlier rule), so the earlier rule wins exactly where the VirtualService says;
 //  3. reports the inversions it cannot repair (an intersection no single match expresses).
 // Rules with the same action never conflict: whichever wins, the request goes the same way.
+// When some inversion stays, regexOrder is the encoding that always keeps the order: every
+// match a RegularExpression, earlier rules' patterns longer (istiod ranks regexes by length).
 
 import {
+  asRegex,
   comparePrecedence,
   emitMatch,
   intersect,
+  lengthenRegex,
   type MatchCond,
   overlaps,
   precedenceKey,
@@ -111,4 +115,28 @@ function lastIndexOfRule(items: readonly Item[], rule: number): number {
     if (item.rule === rule) last = index;
   });
   return last;
+}
+
+/**
+ * Every rule's matches as RegularExpressions, each rule's patterns longer than every later
+ * rule's: istiod ranks regex paths by length before method, headers and query parameters
+ * (sortHTTPRoutes), so the HTTPRoute tries the rules in the VirtualService's order. Patterns
+ * are lengthened with empty groups, which RE2 ignores. Unreachable matches should be dropped
+ * first (preserveOrder's result without its added intersections).
+ */
+export function regexOrder(rules: readonly MatchCond[][]): MatchCond[][] {
+  const out: MatchCond[][] = rules.map(() => []);
+  let longestLater = 0;
+  for (let r = rules.length - 1; r >= 0; r--) {
+    const floor = r === rules.length - 1 ? 0 : longestLater + 1;
+    let longest = longestLater;
+    for (const cond of rules[r] ?? []) {
+      const path = asRegex(cond.path);
+      const value = lengthenRegex(path.value, floor);
+      longest = Math.max(longest, value.length);
+      out[r]?.push({ ...cond, path: { kind: "regex", value } });
+    }
+    longestLater = longest;
+  }
+  return out;
 }

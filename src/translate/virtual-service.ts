@@ -14,7 +14,7 @@ import {
   type ValueCond,
 } from "./http-match.js";
 import { translatedMetadata } from "./meta.js";
-import { preserveOrder } from "./order.js";
+import { preserveOrder, regexOrder } from "./order.js";
 import { hasErrors, type Note, noter, type ReportEntry } from "./report.js";
 import { findSubset, subsetServiceName } from "./subsets.js";
 
@@ -220,10 +220,29 @@ function orderedRules(
         .map((c) => c.cond),
     }))
     .filter((r) => r.matches.length > 0);
-  const result = preserveOrder(
-    relevant.map((r) => ({ matches: r.matches, actionKey: JSON.stringify(r.draft.action) })),
-  );
+  const ordered = relevant.map((r) => ({ matches: r.matches, actionKey: JSON.stringify(r.draft.action) }));
+  let result = preserveOrder(ordered);
   const at = (i: number) => `spec.http[${relevant[i]?.draft.index}]`;
+  if (result.conflicts.length > 0) {
+    // Intersections cannot keep the order: encode every match as a regex, longest first.
+    const reachable = ordered.map((rule, r) =>
+      rule.matches.filter((_, m) => !result.unreachable.some((u) => u.rule === r && u.match === m)),
+    );
+    const encoded = preserveOrder(
+      regexOrder(reachable).map((matches, r) => ({ matches, actionKey: ordered[r]?.actionKey ?? "" })),
+    );
+    if (encoded.conflicts.length === 0 && encoded.added.length === 0) {
+      const inversions = result.conflicts.map(
+        (c) => `${relevant[c.earlier]?.draft.index}/${relevant[c.later]?.draft.index}`,
+      );
+      note(
+        "info",
+        "spec.http",
+        `Gateway API precedence would rank some later rules first (rules ${[...new Set(inversions)].join(", ")}, earlier/later), and no added match can prevent it: every match is written as a RegularExpression path, each rule's longer than every later rule's (lengthened with empty groups "(?:)", which match nothing more), because istiod ranks regex paths by length first; the HTTPRoute then tries the rules in the VirtualService's order`,
+      );
+      result = { ...encoded, unreachable: result.unreachable };
+    }
+  }
   for (const u of result.unreachable) {
     note(
       "info",

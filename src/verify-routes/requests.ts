@@ -108,10 +108,16 @@ export function requestKey(r: Request): string {
   return [r.method, r.path, ...headers].join(" ");
 }
 
+/** An HTTP token (RFC 9110): what Envoy's codecs accept as a method. */
+const ROUTABLE_METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 /** Every request the routes of both tables call for, without duplicates, in a stable order. */
 export function requestSet(routes: readonly Route[]): Request[] {
   const out = new Map<string, Request>();
   const add = (r: Request) => {
+    // Envoy answers 400 before routing a request without a method or an origin-form path
+    // (a one-character-shorter sample of "/" is ""): such requests are never routed.
+    if (!ROUTABLE_METHOD.test(r.method) || !r.path.startsWith("/")) return;
     const key = requestKey(r);
     if (!out.has(key)) out.set(key, r);
   };

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { emitMatch, type MatchCond } from "../../../src/translate/http-match.js";
-import { preserveOrder } from "../../../src/translate/order.js";
+import {
+  asRegex,
+  emitMatch,
+  lengthenRegex,
+  type MatchCond,
+  pathAccepts,
+  precedenceKey,
+} from "../../../src/translate/http-match.js";
+import { preserveOrder, regexOrder } from "../../../src/translate/order.js";
 
 const cond = (path: MatchCond["path"], extra: Partial<MatchCond> = {}): MatchCond => ({
   path,
@@ -79,5 +86,59 @@ describe("preserveOrder", () => {
       { matches: [cond({ kind: "rawPrefix", value: "/" }, { headers: [jason] })], actionKey: "same" },
     ]);
     expect(result.conflicts).toEqual([]);
+  });
+
+  it("a regex before a header-only rule: every match a regex, the earlier rule's longer", () => {
+    const rules = [
+      [cond({ kind: "regex", value: "/a.*" })],
+      [cond({ kind: "rawPrefix", value: "/" }, { headers: [jason] })],
+      [cond({ kind: "rawPrefix", value: "/" })],
+    ];
+    const conflicts = preserveOrder(rules.map((matches, i) => ({ matches, actionKey: String(i) }))).conflicts;
+    expect(conflicts.length).toBeGreaterThan(0);
+    const encoded = regexOrder(rules);
+    expect(encoded.map((r) => r.map((c) => emitMatch(c).path.value))).toEqual([
+      ["/a.*(?:)"],
+      [".*(?:)"],
+      [".*"],
+    ]);
+    // Strictly decreasing precedence, rule by rule: the HTTPRoute tries them in this order.
+    const keys = encoded.map((r) => precedenceKey(emitMatch(r[0] as MatchCond)));
+    expect(keys.map((k) => k.slice(0, 2))).toEqual([
+      [1, 8],
+      [1, 6],
+      [1, 2],
+    ]);
+    const again = preserveOrder(encoded.map((matches, i) => ({ matches, actionKey: String(i) })));
+    expect(again.conflicts).toEqual([]);
+    expect(again.added).toEqual([]);
+  });
+
+  it("the regex forms accept exactly the paths the originals accept", () => {
+    const paths = ["/", "/a", "/a/", "/a/b", "/ab", "/A", "/A/B", "/b", "/a.b", "/axb", "/a+"];
+    const originals: MatchCond["path"][] = [
+      { kind: "exact", value: "/a" },
+      { kind: "exact", value: "/a.b" },
+      { kind: "exact", value: "/a", ignoreCase: true },
+      { kind: "rawPrefix", value: "/a" },
+      { kind: "rawPrefix", value: "/a", ignoreCase: true },
+      { kind: "rawPrefix", value: "/" },
+      { kind: "segmentPrefix", value: "/a" },
+      { kind: "segmentPrefix", value: "/a/" },
+      { kind: "segmentPrefix", value: "/" },
+    ];
+    for (const original of originals) {
+      const regex = asRegex(original);
+      for (const length of [0, 9, 20]) {
+        const lengthened = { ...regex, value: lengthenRegex(regex.value, length) };
+        expect(lengthened.value.length).toBeGreaterThanOrEqual(length);
+        for (const p of paths) {
+          expect(
+            pathAccepts(lengthened, p),
+            `${JSON.stringify(original)} as ${lengthened.value} on ${p}`,
+          ).toBe(pathAccepts(original, p));
+        }
+      }
+    }
   });
 });

@@ -25,6 +25,16 @@ function fullMatch(pattern: string, text: string): boolean {
   return new RegExp(`^(?:${ci ? pattern.slice(4) : pattern})$`, ci ? "i" : "").test(text);
 }
 
+/** Envoy matches exact paths and regexes on the path without its query; a prefix on all of :path. */
+function withoutQuery(path: string): string {
+  const q = path.search(/[?#]/);
+  return q < 0 ? path : path.slice(0, q);
+}
+
+function uriMatch(m: Raw, path: string, ignoreCase: boolean): boolean {
+  return stringMatch(m, m.prefix !== undefined ? path : withoutQuery(path), ignoreCase);
+}
+
 function stringMatch(m: Raw, value: string | undefined, ignoreCase = false): boolean {
   if (value === undefined) return false;
   const fold = (s: string) => (ignoreCase ? s.toLowerCase() : s);
@@ -37,7 +47,7 @@ function stringMatch(m: Raw, value: string | undefined, ignoreCase = false): boo
 function vsMatch(match: Raw, req: Request): boolean {
   if (
     match.uri &&
-    !stringMatch(match.uri, req.path, match.ignoreUriCase === true && match.uri.regex === undefined)
+    !uriMatch(match.uri, req.path, match.ignoreUriCase === true && match.uri.regex === undefined)
   )
     return false;
   if (match.method && !stringMatch(match.method, req.method)) return false;
@@ -68,7 +78,8 @@ export function virtualServicePick(
   return "404";
 }
 
-function pathMatches(path: Raw, reqPath: string): boolean {
+function pathMatches(path: Raw, fullPath: string): boolean {
+  const reqPath = withoutQuery(fullPath);
   const type = path?.type ?? "PathPrefix";
   const value: string = path?.value ?? "/";
   if (type === "Exact") return reqPath === value;

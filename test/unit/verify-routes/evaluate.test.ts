@@ -214,4 +214,18 @@ describe("compareTables", () => {
     expect(keys).toContain("{}");
     expect(keys).toContain('{"end-user":"jasonx"}');
   });
+
+  it('requests are ones Envoy routes: a method and a path starting with / (never the "" one shorter than /)', () => {
+    const routes: Route[] = [
+      { match: { prefix: "/" }, route: { cluster: "a" } },
+      { match: { path: "/a" }, route: { cluster: "b" } },
+      { match: { prefix: "/" }, route: { cluster: "c" } },
+    ];
+    const requests = requestSet([...routes, ...sidecar]);
+    expect(requests.length).toBeGreaterThan(5);
+    for (const r of requests) {
+      expect(r.path.startsWith("/"), JSON.stringify(r)).toBe(true);
+      expect(r.method, JSON.stringify(r)).toMatch(/^[A-Za-z-]+$/);
+    }
+  });
 });
