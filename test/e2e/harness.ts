@@ -111,6 +111,21 @@ export async function apply(yaml: string, namespace?: string): Promise<void> {
 export const repoRoot = repo;
 export const fixtures = new URL("../../../shared/fixtures/istio-upstream/", import.meta.url).pathname;
 
+/**
+ * A mesh client Deployment (app=client) to apply in a namespace of its own with injection: its
+ * sidecar keeps the VirtualServices' routes (converted HTTPRoutes of other namespaces come after).
+ */
+export const sidecarClient = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: client}
+spec:
+  selector: {matchLabels: {app: client}}
+  template:
+    metadata: {labels: {app: client}}
+    spec: {containers: [{name: client, image: curlimages/curl}]}
+`;
+
 /** Bookinfo's manifests for one app (its Service, ServiceAccount and Deployments), from Istio's sample. */
 export function bookinfoApp(app: string): string {
   const bookinfo = readFileSync(`${fixtures}/bookinfo/platform/bookinfo.yaml`, "utf8");

@@ -10,21 +10,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../src/inventory/model.js";
 import { httpRoutesPick, type Request, virtualServicePick } from "../unit/translate/semantics.js";
 import { virtualServiceArb } from "../unit/translate/vs-arbitrary.js";
-import { apply, cli, createNamespace, deleteNamespaces, kubectl, kubectlJson } from "./harness.js";
+import {
+  apply,
+  cli,
+  createNamespace,
+  deleteNamespaces,
+  kubectl,
+  kubectlJson,
+  sidecarClient,
+} from "./harness.js";
 
 const SAMPLES = Number(process.env.ROUTES_PROPERTY_SAMPLES ?? 50);
 const PORT = 8080;
-
-const client = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: client}
-spec:
-  selector: {matchLabels: {app: client}}
-  template:
-    metadata: {labels: {app: client}}
-    spec: {containers: [{name: client, image: curlimages/curl}]}
-`;
 
 /** The generated VirtualService for host cart, made the one of Service cart-<i>. */
 function forService(vs: KubeObject, host: string, ns: string): KubeObject {
@@ -113,7 +110,7 @@ describe("verify-routes and the pure oracle agree on generated VirtualServices",
       objects.push(...serviceObjects(host, ns), source);
     });
     await apply(objects.map((o) => JSON.stringify(o)).join("\n---\n"), ns);
-    await apply(client, clientNs);
+    await apply(sidecarClient, clientNs);
     const translated = await cli(["translate", "-n", ns]);
     expect(translated.code, translated.stderr).toBe(0);
     // The sample exercises both order repairs, checked here against istiod's real tables.

@@ -16,24 +16,13 @@ import {
   istioctl,
   kubectl,
   kubectlJson,
+  sidecarClient,
 } from "./harness.js";
 
 const networking = join(fixtures, "bookinfo/networking");
 const bookinfo = readFileSync(join(fixtures, "bookinfo/platform/bookinfo.yaml"), "utf8");
 const destinationRules = readFileSync(join(networking, "destination-rule-all.yaml"), "utf8");
 const xdsAddress = `127.0.0.1:${process.env.TESTBED_ISTIOD_GRPC_PORT ?? "15010"}`;
-
-/** A client of the mesh in a namespace of its own, with a sidecar: it keeps the VirtualService's routes. */
-const client = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: client}
-spec:
-  selector: {matchLabels: {app: client}}
-  template:
-    metadata: {labels: {app: client}}
-    spec: {containers: [{name: client, image: curlimages/curl}]}
-`;
 
 /** Retries until check passes (istiod pushes and the stand-in ACKs asynchronously). */
 async function eventually<T>(
@@ -102,7 +91,7 @@ describe("testbed-envoy and verify-routes on the testbed", () => {
     clientNs = await createNamespace("routes-client", { "istio-injection": "enabled" });
     await apply(bookinfo, ns);
     await apply(destinationRules, ns);
-    await apply(client, clientNs);
+    await apply(sidecarClient, clientNs);
     productpage = await podOf(ns, "app=productpage");
     clientPod = await podOf(clientNs, "app=client");
   }, 300_000);
