@@ -6,6 +6,7 @@
 
 import { resolve } from "node:path";
 import type { AnalysisGate } from "../analysis/gate.js";
+import { setAsideEarlierFiles } from "../backup/earlier.js";
 import {
   type Change,
   type ChangeEntry,
@@ -470,6 +471,8 @@ async function migrateNamespaceRun(
       );
     } else {
       journal = newJournal(plan, options.holder, options.now?.() ?? new Date(), current);
+      for (const moved of setAsideEarlierFiles(options.backupDir, ns, options.now?.() ?? new Date()))
+        options.progress(`${ns}: a file of an earlier migration is kept aside, not reused: ${moved}`);
     }
     journal.failure = undefined;
     const outcome = await new Run(port, journal, { ...options, signal }, lock).run(resume);

@@ -1,6 +1,10 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ExitCode } from "../../../src/errors.js";
+import type { KubeObject } from "../../../src/inventory/model.js";
+import { backupFileFor } from "../../../src/plan/model.js";
 import { migrateNamespace } from "../../../src/run/execute.js";
 import { type Journal, readJournal } from "../../../src/run/journal.js";
 import { LOCK_NAME } from "../../../src/run/lock.js";
@@ -191,6 +195,25 @@ describe("rollback from the journal", () => {
       expect(await migrate(sim)).toBe("migrated");
     });
   }
+
+  it("migrating again after a rollback writes a new backup, and keeps the earlier one aside", async () => {
+    const sim = new SimCluster(REV);
+    const backupDir = mkdtempSync(join(tmpdir(), "am-again-"));
+    expect(await migrate(sim, { backupDir })).toBe("migrated");
+    await rollbackNamespace(sim, NS, rollbackOptions());
+    // Edited after the rollback: the second backup must hold this version, not the first.
+    const policy = sim.all().find((o) => o.kind === "AuthorizationPolicy") as KubeObject;
+    sim.put({ ...policy, metadata: { ...policy.metadata, labels: { edited: "after-rollback" } } });
+    const progress: string[] = [];
+    expect(await migrate(sim, { backupDir, progress: (l) => progress.push(l) })).toBe("migrated");
+    const backup = join(backupDir, backupFileFor(NS));
+    expect(readFileSync(backup, "utf8")).toContain("after-rollback");
+    const earlier = readdirSync(backupDir).filter((f) => f.includes(".earlier-"));
+    expect(earlier).toHaveLength(1);
+    expect(readFileSync(join(backupDir, earlier[0] as string), "utf8")).not.toContain("after-rollback");
+    expect(progress.join("\n")).toContain("a file of an earlier migration is kept aside, not reused");
+    expect(((await readJournal(sim, NS)) as Journal).backupFile).toBe(backup);
+  });
 
   it("--to-step 3 after step 4 also re-adds the injection label, then restarts", async () => {
     const sim = new SimCluster(REV);
