@@ -83,7 +83,8 @@ let mtls: RunningPrometheus;
 beforeAll(async () => {
   makePki();
   const tls = `tls_server_config:\n  cert_file: ${file("server.crt")}\n  key_file: ${file("server.key")}\n`;
-  [basicTls, mtls] = await Promise.all([
+  // allSettled: a server that started is stopped even when the other did not start.
+  const started = await Promise.allSettled([
     startPrometheus(recorded, {
       scheme: "https",
       config: `${tls}basic_auth_users:\n  ${USER}: ${HASH}\n`,
@@ -100,6 +101,15 @@ beforeAll(async () => {
       },
     }),
   ]);
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed) {
+    await Promise.all(started.map((s) => (s.status === "fulfilled" ? s.value.stop() : undefined)));
+    throw failed.reason;
+  }
+  [basicTls, mtls] = started.map((s) => (s as PromiseFulfilledResult<RunningPrometheus>).value) as [
+    RunningPrometheus,
+    RunningPrometheus,
+  ];
 }, 60_000);
 afterAll(async () => {
   await Promise.all([basicTls?.stop(), mtls?.stop()]);
