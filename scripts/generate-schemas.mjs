@@ -36,7 +36,10 @@ const K8S_KINDS = {
   api__v1: ["Namespace", "Pod", "Service", "ServiceAccount", "ConfigMap"],
   apis__apps__v1: ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"],
   apis__batch__v1: ["Job", "CronJob"],
+  "apis__networking.k8s.io__v1": ["NetworkPolicy"],
 };
+// OpenAPI names groups by their short name; apiVersion carries the full one.
+const K8S_GROUPS = { core: "", networking: "networking.k8s.io" };
 const CRD_KINDS = new Set([
   "VirtualService",
   "DestinationRule",
@@ -123,7 +126,7 @@ for (const [file, names] of Object.entries(K8S_KINDS)) {
       (k) => k.endsWith(`.${name}`) && k.startsWith("io.k8s.api."),
     );
     const [, group, version] = id.match(/^io\.k8s\.api\.([^.]+)\.([^.]+)\./);
-    kinds[`${group === "core" ? "" : group}/${version}/${name}`] = { $ref: `${REF}${id}` };
+    kinds[`${K8S_GROUPS[group] ?? group}/${version}/${name}`] = { $ref: `${REF}${id}` };
   }
 }
 // Kubernetes types as far as the tool reads them: other fields stay unchecked (the apiserver

@@ -61,6 +61,15 @@ const CASES: Record<string, { yaml: string; field: string }> = {
     yaml: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad, namespace: shop}\nspec: {selector: {matchLabels: {app: a}}, template: {metadata: {labels: {app: a}}, spec: {containers: [null]}}}\n",
     field: "spec.template.spec.containers[0]",
   },
+  // The traffic-safety check reads NetworkPolicies: a string where rules go crashed assess.
+  "NetworkPolicy ingress as a string": {
+    yaml: "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: bad, namespace: shop}\nspec: {podSelector: {}, ingress: x}\n",
+    field: "spec.ingress",
+  },
+  "NetworkPolicy from: 5": {
+    yaml: "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: bad, namespace: shop}\nspec: {podSelector: {}, ingress: [{from: 5}]}\n",
+    field: "spec.ingress[0].from",
+  },
   "a namespace label value 5": {
     yaml: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop, labels: {tier: 5}}\n",
     field: "metadata.labels.tier",
