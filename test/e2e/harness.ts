@@ -111,6 +111,18 @@ export async function apply(yaml: string, namespace?: string): Promise<void> {
 export const repoRoot = repo;
 export const fixtures = new URL("../../../shared/fixtures/istio-upstream/", import.meta.url).pathname;
 
+/** Waits until istiod reports the namespace's waypoint Gateway Programmed. */
+export async function waitForWaypoint(namespace: string, name = "waypoint"): Promise<void> {
+  await kubectl([
+    "wait",
+    "-n",
+    namespace,
+    `gateways.gateway.networking.k8s.io/${name}`,
+    "--for=condition=Programmed=True",
+    "--timeout=180s",
+  ]);
+}
+
 /**
  * A mesh client Deployment (app=client) to apply in a namespace of its own with injection: its
  * sidecar keeps the VirtualServices' routes (converted HTTPRoutes of other namespaces come after).

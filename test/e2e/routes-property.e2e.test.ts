@@ -18,6 +18,7 @@ import {
   kubectl,
   kubectlJson,
   sidecarClient,
+  waitForWaypoint,
 } from "./harness.js";
 
 const SAMPLES = Number(process.env.ROUTES_PROPERTY_SAMPLES ?? 50);
@@ -119,14 +120,7 @@ describe("verify-routes and the pure oracle agree on generated VirtualServices",
     expect(translated.stderr).toContain("added match");
     await apply(translated.stdout, ns);
     await kubectl(["label", "namespace", ns, "istio.io/use-waypoint=waypoint", "--overwrite"]);
-    await kubectl([
-      "wait",
-      "-n",
-      ns,
-      "gateways.gateway.networking.k8s.io/waypoint",
-      "--for=condition=Programmed=True",
-      "--timeout=180s",
-    ]);
+    await waitForWaypoint(ns);
     await kubectl([
       "wait",
       "-n",

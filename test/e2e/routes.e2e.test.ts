@@ -17,6 +17,7 @@ import {
   kubectl,
   kubectlJson,
   sidecarClient,
+  waitForWaypoint,
 } from "./harness.js";
 
 const networking = join(fixtures, "bookinfo/networking");
@@ -155,14 +156,7 @@ describe("testbed-envoy and verify-routes on the testbed", () => {
     expect(translated.code, translated.stderr).toBe(0);
     await apply(translated.stdout, ns);
     await kubectl(["label", "namespace", ns, "istio.io/use-waypoint=waypoint", "--overwrite"]);
-    await kubectl([
-      "wait",
-      "-n",
-      ns,
-      "gateways.gateway.networking.k8s.io/waypoint",
-      "--for=condition=Programmed=True",
-      "--timeout=180s",
-    ]);
+    await waitForWaypoint(ns);
     const waypointPod = await podOf(ns, "gateway.networking.k8s.io/gateway-name=waypoint");
 
     const passed = await eventually(

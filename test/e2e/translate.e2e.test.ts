@@ -7,7 +7,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { apply, cli, createNamespace, deleteNamespaces, fixtures, kubectl, repoRoot } from "./harness.js";
+import {
+  apply,
+  cli,
+  createNamespace,
+  deleteNamespaces,
+  fixtures,
+  kubectl,
+  repoRoot,
+  waitForWaypoint,
+} from "./harness.js";
 
 const networking = join(fixtures, "bookinfo/networking");
 const bookinfo = join(fixtures, "bookinfo/platform/bookinfo.yaml");
@@ -108,14 +117,7 @@ describe("translate on the testbed", () => {
       "--overwrite",
     ]);
 
-    await kubectl([
-      "wait",
-      "-n",
-      live,
-      "gateways.gateway.networking.k8s.io/waypoint",
-      "--for=condition=Programmed=True",
-      "--timeout=180s",
-    ]);
+    await waitForWaypoint(live);
     const route = "httproutes.gateway.networking.k8s.io/reviews";
     await waitFor(route, live, '{.status.parents[0].conditions[?(@.type=="Accepted")].status}=True');
     await waitFor(route, live, '{.status.parents[0].conditions[?(@.type=="ResolvedRefs")].status}=True');
