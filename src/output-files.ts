@@ -30,7 +30,7 @@ export function safeFileName(name: string, what: string): string {
 }
 
 /** Creates the directory (and parents); exit 2 when it cannot be one. */
-export function prepareOutputDir(dir: string, flag: string): void {
+function prepareOutputDir(dir: string, flag: string): void {
   try {
     mkdirSync(dir, { recursive: true });
     if (!statSync(dir).isDirectory()) throw new Error("not a directory");

@@ -23,7 +23,7 @@ function l7Selector(namespace: string, service: string): string {
 }
 
 /** The default SLO's metrics for one Service (queries already filled in). */
-export function defaultSloMetrics(
+function defaultSloMetrics(
   namespace: string,
   service: ServiceTarget,
   slo: DefaultSloSettings,

@@ -46,7 +46,7 @@ export class AnalysisFailed extends AmbientMigrateError {
   }
 }
 
-export const realClock: Clock = {
+const realClock: Clock = {
   now: () => new Date(),
   sleep: (ms, signal) =>
     new Promise((resolve, reject) => {

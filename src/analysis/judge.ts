@@ -50,7 +50,7 @@ export interface Clock {
 }
 
 /** As Prometheus writes values: +Inf, -Inf and NaN included. */
-export function formatValue(value: number): string {
+function formatValue(value: number): string {
   if (Number.isNaN(value)) return "NaN";
   if (!Number.isFinite(value)) return value > 0 ? "+Inf" : "-Inf";
   return String(Number(value.toPrecision(4)));

@@ -10,7 +10,7 @@ export type OnFailure = "pause" | "rollback";
 /** Where Prometheus is and how to talk to it (names as in Prometheus's own http_config). */
 export type PrometheusSettings = PrometheusConnection;
 
-export interface ThresholdRange {
+interface ThresholdRange {
   min?: number;
   max?: number;
   /** min and max are factors of the check's baseline. */

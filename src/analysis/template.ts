@@ -2,7 +2,7 @@
 // Anything else in double braces is an error when the file is loaded, not a query Prometheus
 // rejects in the middle of a migration.
 
-export const TEMPLATE_VARIABLES = ["namespace", "service", "step"] as const;
+const TEMPLATE_VARIABLES = ["namespace", "service", "step"] as const;
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;

@@ -36,7 +36,7 @@ export interface ChangeEntry {
 }
 
 /** What a run has recorded that changes depend on (the journal). */
-export interface RunRecord {
+interface RunRecord {
   /** Where step 5's backup was written. */
   backupFile?: string;
   /** The gates that passed in this run. */

@@ -19,7 +19,6 @@ export type {
   ChangeHandler,
   DryRunContext,
   PerformContext,
-  RunRecord,
   UndoContext,
 } from "./handler.js";
 

@@ -8,7 +8,7 @@ import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { K, kindInfo } from "../inventory/kinds.js";
 import type { ClusterPort } from "./port.js";
 
-export const ISTIOD_MONITORING_PORT = 15014;
+const ISTIOD_MONITORING_PORT = 15014;
 const SYNCZ = "/debug/syncz";
 
 /** One proxy's line of /debug/syncz (pilot/pkg/xds/debug.go SyncStatus). */

@@ -13,7 +13,7 @@ import {
 import { WebSocketHandler } from "@kubernetes/client-node/dist/web-socket-handler.js";
 import type { LoadedKubeconfig } from "./kubeconfig.js";
 
-export type Query = Record<string, string | number | boolean | undefined>;
+type Query = Record<string, string | number | boolean | undefined>;
 
 export interface HttpRequest {
   method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";

@@ -16,7 +16,6 @@ import { type RoutesEquivalentGate, routesEquivalent } from "./routes-equivalent
 import { type WaypointProgrammedGate, waypointProgrammed } from "./waypoint-programmed.js";
 import { type ZtunnelWorkloadsGate, ztunnelWorkloads } from "./ztunnel-workloads.js";
 
-export type { GateHandler } from "./handler.js";
 export type { GateContext, GateOutcome } from "./observe.js";
 
 export type Gate =

@@ -14,7 +14,7 @@ export interface PoliciesAcceptedGate {
 }
 
 /** istiod's verdicts: HTTPRoute parents Accepted; AuthorizationPolicy WaypointAccepted. */
-export function accepted(o: KubeObject): boolean {
+function accepted(o: KubeObject): boolean {
   if (o.kind === "HTTPRoute" || o.kind === "GRPCRoute")
     return ((o.status?.parents ?? []) as { conditions?: unknown }[]).some((p) =>
       conditionTrue(p.conditions, "Accepted"),

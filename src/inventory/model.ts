@@ -5,7 +5,7 @@
 import { groupOf, K, type KnownKindKey, kindKey, lookupKind } from "./kinds.js";
 import { validateObject } from "./validate.js";
 
-export interface ObjectMeta {
+interface ObjectMeta {
   name: string;
   namespace?: string;
   labels?: Record<string, string>;

@@ -50,7 +50,7 @@ export function observabilityApplyPlan(
 }
 
 /** The changes that make the cluster match the report, for objects in the given namespaces. */
-export function planObservabilityApply(
+function planObservabilityApply(
   report: ObservabilityReport,
   inventory: Inventory,
   namespaces: readonly string[],

@@ -17,7 +17,7 @@ import { DATAPLANE_AMBIENT, L } from "../mesh/labels.js";
 import { sidecarStateOf, type Workload, workloadsIn } from "../mesh/workloads.js";
 import { appScrapeTargets } from "./scrape.js";
 
-export type ExpectationKind = "waypoint-l7" | "ztunnel-tcp" | "app-metrics";
+type ExpectationKind = "waypoint-l7" | "ztunnel-tcp" | "app-metrics";
 
 export interface SeriesExpectation {
   namespace: string;

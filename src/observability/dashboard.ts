@@ -15,7 +15,7 @@ import {
 import { encodeJsonString, type JsonPath, jsonStringSpans, pathKey, spliceDecodedEdits } from "./splice.js";
 import { applyEdits, type TextEdit } from "./text-edits.js";
 
-export type ExpressionPlace = "panel" | "template" | "annotation" | "variable-options" | "rule";
+type ExpressionPlace = "panel" | "template" | "annotation" | "variable-options" | "rule";
 
 export interface ExpressionReport extends Omit<ExpressionRewrite, "edits"> {
   /** Which file or object the expression is in. */
@@ -56,7 +56,7 @@ export function isDashboard(value: Json): boolean {
 }
 
 /** The rewrite of each PromQL string in a dashboard, keyed by where it is. */
-export function rewriteDashboardValue(
+function rewriteDashboardValue(
   dashboard: Json,
   mode: RewriteMode,
 ): Array<Found & { result: ExpressionRewrite }> {
@@ -206,7 +206,7 @@ function findExpressions(dashboard: Json): Found[] {
  * gets `waypoint` as an option too. Grafana rebuilds a custom variable's options from `query`
  * when the dashboard loads, so the stored `options` array is left as it is.
  */
-export function rewriteReporterOptions(query: string): ExpressionRewrite {
+function rewriteReporterOptions(query: string): ExpressionRewrite {
   const options = query.split(",").map((o) => o.trim());
   const isReporterList =
     options.length > 0 && options.every((o) => (Object.values(Reporter) as string[]).includes(o));

@@ -15,7 +15,7 @@ import { applyEdits, type TextEdit } from "./text-edits.js";
  */
 export type RewriteMode = "during" | "after";
 
-export type ExpressionStatus = "rewritten" | "unchanged" | "flagged";
+type ExpressionStatus = "rewritten" | "unchanged" | "flagged";
 
 export interface ExpressionRewrite {
   status: ExpressionStatus;

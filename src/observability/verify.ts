@@ -5,9 +5,9 @@
 import type { InstantSample } from "../prometheus/client.js";
 import type { NamespaceExpectations, SeriesExpectation } from "./continuity.js";
 
-export type SeriesState = "present" | "missing";
+type SeriesState = "present" | "missing";
 
-export interface ContinuityRow extends SeriesExpectation {
+interface ContinuityRow extends SeriesExpectation {
   state: SeriesState;
   /** Series the query counted (0 when missing). */
   series: number;

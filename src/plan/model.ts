@@ -14,7 +14,6 @@ import type { StepId, StepNumber } from "./steps.js";
 
 export type { Change } from "../changes/index.js";
 export type { Gate } from "../gates/index.js";
-export type { StepId, StepNumber } from "./steps.js";
 
 export interface Step {
   /** Which step (see steps.ts); `step` is its number as people see it. */

@@ -2,7 +2,7 @@
 // JSON object per line (NDJSON) as things happen, for CI logs and controllers. docs/events.schema.json is the
 // contract (a test validates what a real run emits against it).
 
-export type Phase = "started" | "waiting" | "passed" | "failed";
+type Phase = "started" | "waiting" | "passed" | "failed";
 
 interface Base {
   /** ISO 8601 time of the event. */

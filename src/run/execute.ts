@@ -80,7 +80,7 @@ export interface RunOptions {
 
 export type RunResult = "migrated" | "paused" | "already-migrated" | "nothing-to-do" | "dry-run";
 
-export function interrupted(namespace: string, step: number): AmbientMigrateError {
+function interrupted(namespace: string, step: number): AmbientMigrateError {
   return new AmbientMigrateError(
     `interrupted during step ${step} of ${namespace}; the journal records where it stopped`,
     ExitCode.interrupted,

@@ -25,7 +25,7 @@ export function parseDurationMs(text: unknown): number | undefined {
 }
 
 /** The longest Gateway API duration: each part has at most 5 digits, hours are the largest unit. */
-export const MAX_GATEWAY_DURATION_MS = 99_999 * 3_600_000 + 59 * 60_000 + 59 * 1000 + 999;
+const MAX_GATEWAY_DURATION_MS = 99_999 * 3_600_000 + 59 * 60_000 + 59 * 1000 + 999;
 
 /** A Gateway API duration; undefined past what its pattern can write. */
 export function toGatewayDuration(ms: number): string | undefined {
@@ -33,7 +33,7 @@ export function toGatewayDuration(ms: number): string | undefined {
 }
 
 /** A Gateway API duration; sub-millisecond parts are rounded up so a non-zero stays non-zero. */
-export function gatewayDuration(ms: number): string {
+function gatewayDuration(ms: number): string {
   let rest = Math.ceil(ms);
   if (rest === 0) return "0s";
   const parts: string[] = [];

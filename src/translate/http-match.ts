@@ -58,7 +58,7 @@ function isUniversal(path: PathCond): boolean {
   );
 }
 
-export function emitPath(path: PathCond): HTTPRouteMatch["path"] {
+function emitPath(path: PathCond): HTTPRouteMatch["path"] {
   if (isUniversal(path)) return { type: "PathPrefix", value: "/" };
   const ci = path.ignoreCase && path.kind !== "regex" ? "(?i)" : "";
   switch (path.kind) {
@@ -145,7 +145,7 @@ function trimSlash(value: string): string {
 }
 
 /** A whole-string test of an RE2 pattern (linear, as Envoy's); undefined when RE2 rejects it. */
-export function regexAccepts(pattern: string, text: string): boolean | undefined {
+function regexAccepts(pattern: string, text: string): boolean | undefined {
   return re2FullMatch(pattern, text);
 }
 

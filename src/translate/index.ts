@@ -15,7 +15,7 @@ import { translateDestinationRule } from "./subsets.js";
 import { translateVirtualService } from "./virtual-service.js";
 import { existingWaypoint } from "./waypoints.js";
 
-export type { ReportEntry, ReportLevel, SourceRef } from "./report.js";
+export type { ReportEntry } from "./report.js";
 export { hasErrors } from "./report.js";
 
 export interface TranslateOptions {
@@ -49,7 +49,7 @@ export type TranslationDisposition =
   | { source: ObjectRef; outcome: "not-replaced" };
 
 /** A waypoint the translated objects need in `namespace`: `neededBy` is the first source (`Kind/namespace/name`). */
-export interface WaypointNeed {
+interface WaypointNeed {
   namespace: string;
   neededBy: string;
 }

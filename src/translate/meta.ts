@@ -1,6 +1,7 @@
 // Names, labels and annotations of the objects the translation creates.
 
 import { createHash } from "node:crypto";
+import { describeRef, refOf } from "../inventory/identity.js";
 import type { KubeObject } from "../inventory/model.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../ownership.js";
 
@@ -28,8 +29,9 @@ export function dns1035Label(wanted: string): { name: string; changed: boolean }
   return { name, changed: name !== wanted };
 }
 
+/** The source annotation's value, `Kind/namespace/name` (sources are namespaced objects). */
 export function sourceName(object: KubeObject): string {
-  return `${object.kind}/${object.metadata.namespace ?? ""}/${object.metadata.name}`;
+  return describeRef(refOf(object));
 }
 
 /** metadata for an object made from `source`. */

@@ -4,9 +4,9 @@
 
 import type { KubeObject } from "../inventory/model.js";
 
-export type ReportLevel = "info" | "warning" | "error";
+type ReportLevel = "info" | "warning" | "error";
 
-export interface SourceRef {
+interface SourceRef {
   kind: string;
   namespace: string;
   name: string;
@@ -21,7 +21,7 @@ export interface ReportEntry {
   message: string;
 }
 
-export function sourceRef(object: KubeObject): SourceRef {
+function sourceRef(object: KubeObject): SourceRef {
   return { kind: object.kind, namespace: object.metadata.namespace ?? "", name: object.metadata.name };
 }
 

@@ -447,7 +447,7 @@ function gatewayOnlyMatches(rule: Raw, at: string, note: Note): Set<number> {
   return out;
 }
 
-export function validPort(value: unknown): value is number {
+function validPort(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535;
 }
 

@@ -28,7 +28,7 @@ export interface HeaderMatcher {
   treat_missing_header_as_empty?: boolean;
 }
 
-export interface QueryParameterMatcher {
+interface QueryParameterMatcher {
   name: string;
   string_match?: StringMatcher;
   present_match?: boolean;
@@ -51,7 +51,7 @@ export interface HeaderValueOption {
   append?: boolean;
 }
 
-export interface WeightedCluster {
+interface WeightedCluster {
   name: string;
   weight?: number;
   request_headers_to_add?: HeaderValueOption[];
@@ -177,7 +177,7 @@ function queryValue(path: string, name: string): string | undefined {
   return undefined;
 }
 
-export function queryMatches(m: QueryParameterMatcher, req: Request): boolean {
+function queryMatches(m: QueryParameterMatcher, req: Request): boolean {
   const value = queryValue(req.path, m.name);
   if (value === undefined) return false;
   if (m.present_match !== undefined) return m.present_match;
@@ -199,7 +199,7 @@ export function pathMatches(m: RouteMatch, req: Request): boolean {
   return false; // connect_matcher and path_match_policy: never an ordinary request
 }
 
-export function routeMatches(route: Route, req: Request): boolean {
+function routeMatches(route: Route, req: Request): boolean {
   return (
     pathMatches(route.match, req) &&
     (route.match.headers ?? []).every((h) => headerMatches(h, req)) &&

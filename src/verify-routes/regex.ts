@@ -10,7 +10,7 @@ export function fullMatch(pattern: string, value: string): boolean {
   return re2FullMatch(pattern, value) ?? false;
 }
 
-export function isValidPattern(pattern: string): boolean {
+function isValidPattern(pattern: string): boolean {
   return re2Problem(pattern) === undefined;
 }
 

@@ -71,7 +71,7 @@ export function sidecarTable(configs: RouteConfigs, fqdn: string, port: number):
   return undefined;
 }
 
-export const waypointConfigName = (fqdn: string, port: number) => `inbound-vip|${port}|http|${fqdn}`;
+const waypointConfigName = (fqdn: string, port: number) => `inbound-vip|${port}|http|${fqdn}`;
 
 /** The waypoint's inline route config for the service port (one vhost, domains "*"). */
 export function waypointTable(configs: RouteConfigs, fqdn: string, port: number): Table | undefined {

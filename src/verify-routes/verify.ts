@@ -14,8 +14,8 @@ import type { Route } from "./envoy.js";
 import { inventoryResolver } from "./resolve.js";
 import { type RouteConfigs, routeConfigs, routeSource, sidecarTable, waypointTable } from "./tables.js";
 
-export const ENVOY_ADMIN_PORT = 15000;
-export const CONFIG_DUMP = "/config_dump";
+const ENVOY_ADMIN_PORT = 15000;
+const CONFIG_DUMP = "/config_dump";
 
 export interface PodRef {
   namespace: string;
@@ -25,7 +25,7 @@ export interface PodRef {
 /** Reads a proxy's /config_dump; the CLI passes one that port-forwards through the apiserver. */
 export type DumpReader = (pod: PodRef) => Promise<unknown>;
 
-export interface ServicePort {
+interface ServicePort {
   namespace: string;
   name: string;
   port: number;
@@ -64,7 +64,7 @@ function running(p: KubeObject): boolean {
 }
 
 /** The Services (and ports) HTTPRoutes of the namespace attach to as GAMMA parents. */
-export function routedServices(inventory: Inventory, namespace: string): ServicePort[] {
+function routedServices(inventory: Inventory, namespace: string): ServicePort[] {
   const out = new Map<string, ServicePort>();
   for (const route of inventory.inNamespace(K.HTTPRoute, namespace)) {
     // biome-ignore lint/suspicious/noExplicitAny: raw parentRefs
@@ -84,7 +84,7 @@ export function routedServices(inventory: Inventory, namespace: string): Service
 }
 
 /** The waypoint pods serving a Service: its own istio.io/use-waypoint label, else its namespace's. */
-export function waypointPods(inventory: Inventory, svc: ServicePort): PodRef[] {
+function waypointPods(inventory: Inventory, svc: ServicePort): PodRef[] {
   const service = inventory.get(K.Service, svc.namespace, svc.name);
   const labels = labelsOf(service);
   const ref =
@@ -109,7 +109,7 @@ export function runningSidecars(pods: readonly KubeObject[]): PodRef[] {
  * Sidecar clients to read, in order: --from (a pod "ns/name" or "name", or a namespace), else
  * the namespace's own sidecar pods, then sidecar pods elsewhere.
  */
-export function sidecarCandidates(inventory: Inventory, namespace: string, from?: string): PodRef[] {
+function sidecarCandidates(inventory: Inventory, namespace: string, from?: string): PodRef[] {
   const sidecars = runningSidecars(inventory.list(K.Pod));
   if (from) {
     const [ns, name] = from.includes("/") ? from.split("/", 2) : [undefined, from];

@@ -4,7 +4,7 @@
 
 import { apply, bookinfoApp, createNamespace, kubectl } from "./harness.js";
 
-export const detailsSources = `
+const detailsSources = `
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: {name: details-get}

@@ -258,7 +258,7 @@ function normalised(o: KubeObject): KubeObject {
   return s;
 }
 
-export function containersOf(p: KubeObject): string {
+function containersOf(p: KubeObject): string {
   const init = ((p.spec.initContainers ?? []) as { name: string }[]).map((c) => `init:${c.name}`);
   return [...init, ...(p.spec.containers as { name: string }[]).map((c) => c.name)].join(",");
 }

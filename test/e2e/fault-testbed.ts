@@ -12,7 +12,7 @@ const repo = new URL("../..", import.meta.url).pathname;
 const scripts = join(repo, "testbed/scripts");
 
 /** Where the fault testbed keeps its state (AMBIENT_FAULTS_TESTBED_DIR moves it). */
-export const faultTestbedDir = process.env.AMBIENT_FAULTS_TESTBED_DIR ?? join(repo, ".testbed-faults");
+const faultTestbedDir = process.env.AMBIENT_FAULTS_TESTBED_DIR ?? join(repo, ".testbed-faults");
 
 /** Its ports, as lib.sh reads them. */
 const PORTS = {

@@ -1,12 +1,10 @@
 // The testbed itself: each "done when" of the testbed shown against the real control plane.
-import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   apply,
   bookinfoApp,
   createNamespace,
   deleteNamespaces,
-  fixtures,
   istioctl,
   kubectl,
   kubectlJson,

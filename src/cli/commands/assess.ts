@@ -45,7 +45,7 @@ export function assessCommand(io: IOStreams): Command {
 }
 
 /** The `-o json|yaml` document: findings, then a summary per namespace. */
-export function assessmentDocument(assessment: Assessment) {
+function assessmentDocument(assessment: Assessment) {
   const totals = { blocker: 0, warning: 0, info: 0 };
   for (const f of assessment.findings) totals[f.severity]++;
   return {
@@ -69,7 +69,7 @@ export function assessmentDocument(assessment: Assessment) {
   };
 }
 
-export function renderAssessment(assessment: Assessment): string {
+function renderAssessment(assessment: Assessment): string {
   const rows = assessment.findings.map((f) => [
     f.namespace,
     f.severity,

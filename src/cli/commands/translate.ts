@@ -110,7 +110,7 @@ function perNamespace(
   }));
 }
 
-export function reportTable(report: readonly ReportEntry[]): string {
+function reportTable(report: readonly ReportEntry[]): string {
   return table(
     ["level", "source", "field", "message"],
     report.map((e) => [

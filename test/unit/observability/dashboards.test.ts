@@ -12,7 +12,8 @@ const FILES = readdirSync(DIR)
 const read = (file: string) => readFileSync(new URL(file, DIR), "utf8");
 const MODES: RewriteMode[] = ["during", "after"];
 
-const L7 = String.raw`istio_(?:requests_total|request_messages_total|response_messages_total|(?:request_duration_milliseconds|request_duration_seconds|request_bytes|response_bytes)_(?:bucket|sum|count))`;
+const L7 =
+  "istio_(?:requests_total|request_messages_total|response_messages_total|(?:request_duration_milliseconds|request_duration_seconds|request_bytes|response_bytes)_(?:bucket|sum|count))";
 const selectors = (text: string, family: string) =>
   [...text.matchAll(new RegExp(`${family}\\{[^}]*\\}`, "g"))].map((m) => m[0]);
 const reporterOf = (selector: string) => /reporter(=~?|!=|!~)"([^"]*)"/.exec(selector)?.slice(1).join("");

@@ -110,5 +110,5 @@ test("a ConfigMap carrying Istio's Service dashboard is rewritten inside its dat
 });
 
 test("promtool is the real one", () => {
-  expect(execFileSync(promtool(), ["--version"], { encoding: "utf8" }) + "").toMatch(/promtool, version/);
+  expect(execFileSync(promtool(), ["--version"], { encoding: "utf8" })).toMatch(/promtool, version/);
 });

@@ -17,7 +17,6 @@ import type {
   PortForwardResult,
 } from "../../../src/cluster/port.js";
 import type { ObjectRef } from "../../../src/inventory/identity.js";
-import { K, kindInfo } from "../../../src/inventory/kinds.js";
 import type { KubeObject } from "../../../src/inventory/model.js";
 import { wouldInject } from "../../../src/mesh/injection.js";
 
@@ -288,5 +287,3 @@ export function deadHolder(): string {
   const child = spawnSync(process.execPath, ["-e", "0"]);
   return `${hostname()}-${child.pid}-dead00`;
 }
-
-export const podKind = kindInfo(K.Pod);
