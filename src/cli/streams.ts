@@ -8,6 +8,8 @@ export interface Writer {
   write(text: string): unknown;
   /** A terminal (process.stdout/stderr set it): only a terminal gets colour by default. */
   isTTY?: boolean;
+  /** A terminal's width (process.stdout/stderr set it, and update it on resize). */
+  columns?: number;
 }
 
 export interface IOStreams {

@@ -1,12 +1,23 @@
 // Puts the live tree (tree.ts) on a terminal: log-update redraws the changing lines in place
-// (cursor movement, line wrapping and clipping to the terminal's height are its job, not ours)
-// and persists the final ones above them, so the scrollback keeps every step, change and gate.
+// (cursor movement and clipping to the terminal's height are its job, not ours) and persists the
+// final ones above them, so the scrollback keeps every step, change and gate, whole.
 
+import cliTruncate from "cli-truncate";
 import { createLogUpdate } from "log-update";
 import type { Style } from "../../color.js";
 import type { RunEvent } from "../../run/events.js";
 import type { IOStreams, Writer } from "../streams.js";
 import { RunTree } from "./tree.js";
+
+/**
+ * The changing lines cut to the terminal's width with an ellipsis, one row each: a wrapped line's
+ * rows are counted by log-update's idea of each symbol's width, and where the terminal's differs
+ * (or it reflows on a resize) a redraw moves up too few rows and leaves torn copies of the tree.
+ */
+export function fitWidth(lines: readonly string[], columns: number | undefined): string[] {
+  if (!columns || columns < 1) return [...lines];
+  return lines.map((line) => cliTruncate(line, columns, { position: "end" }));
+}
 
 /** Whether a run shows the live tree: stderr is a terminal that can move its cursor, and NDJSON is not headed for the same terminal. */
 export function liveTreeWanted(io: IOStreams, output: string): boolean {
@@ -22,7 +33,7 @@ export class LiveTree {
   private frame = 0;
 
   constructor(
-    stream: Writer,
+    private readonly stream: Writer,
     style: Style,
     concurrent: boolean,
     stepTitle?: (step: number) => string,
@@ -74,7 +85,7 @@ export class LiveTree {
 
   private draw(): void {
     if (!this.timer) return;
-    const lines = this.tree.render(this.now(), this.frame);
+    const lines = fitWidth(this.tree.render(this.now(), this.frame), this.stream.columns);
     if (lines.length > 0) this.update(lines.join("\n"));
     else this.update.clear();
   }

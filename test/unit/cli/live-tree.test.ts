@@ -7,9 +7,10 @@ import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setClusterConnector } from "../../../src/cli/cluster-loader.js";
-import { liveTreeWanted } from "../../../src/cli/live/terminal.js";
+import { fitWidth, LiveTree, liveTreeWanted } from "../../../src/cli/live/terminal.js";
 import { elapsed, RunTree } from "../../../src/cli/live/tree.js";
 import { run } from "../../../src/cli/main.js";
+import { PLAIN } from "../../../src/color.js";
 import type { RunEvent } from "../../../src/run/events.js";
 import { failure, migrate } from "../run/helpers.js";
 import { SimCluster } from "../run/sim.js";
@@ -74,6 +75,54 @@ describe("RunTree", () => {
     tree.event({ time, namespace: "a", event: "step", phase: "started", step: 1, title: "t" });
     expect(tree.render(Date.parse(time) + 61_500, 0)).toEqual(["  ⠋ a › step 1: t  1m01s"]);
     expect(elapsed(860)).toBe("0.9s");
+  });
+
+  it("cuts the changing lines to a narrow terminal's width with an ellipsis; the final ones stay whole", () => {
+    let written = "";
+    const stream = { write: (t: string) => (written += t), isTTY: true, columns: 40, rows: 20 };
+    const start = Date.parse("2026-01-01T00:00:00.000Z");
+    let now = start;
+    const live = new LiveTree(stream, PLAIN, false, undefined, () => now);
+    const time = new Date(start).toISOString();
+    const description = "every pod of shop is in ztunnel's workloads with HBONE, as istiod sees them";
+    live.event({ time, namespace: "shop", event: "namespace", phase: "started" });
+    live.event({
+      time,
+      namespace: "shop",
+      event: "step",
+      phase: "started",
+      step: 2,
+      title: "enable ambient",
+    });
+    live.start();
+    now += 1500;
+    written = "";
+    live.event({
+      time,
+      namespace: "shop",
+      event: "gate",
+      phase: "started",
+      step: 2,
+      gate: "ztunnel-workloads",
+      description,
+    });
+    // The frame: as many rows as the tree has lines, none wider than the terminal.
+    const rows = stripVTControlCharacters(written)
+      .split("\n")
+      .filter((l) => l !== "");
+    expect(rows).toEqual([
+      "  ⠋ step 2: enable ambient  1.5s",
+      expect.stringMatching(/^ {6}⠋ gate: every pod of shop is in z…$/),
+    ]);
+    for (const row of rows) expect(row.length).toBeLessThanOrEqual(40);
+    // Colours survive the cut; a line that fits is left alone; no width, no cut.
+    const red = "\u001b[31mred text that is long\u001b[39m";
+    expect(fitWidth([red, "short"], 10)).toEqual(["\u001b[31mred text …\u001b[39m", "short"]);
+    expect(fitWidth([description], undefined)).toEqual([description]);
+    // What is final goes to the scrollback whole (the terminal wraps it once; it is never redrawn).
+    written = "";
+    live.stop();
+    expect(stripVTControlCharacters(written).replace(/\n/g, "")).toContain(`gate: ${description}`);
   });
 
   it("is drawn on a terminal only, and never where NDJSON goes to the same terminal", () => {
