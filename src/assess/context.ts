@@ -20,7 +20,7 @@ import {
 } from "../waves/graph.js";
 import { FINDING_CODES, type Finding, type FindingCode } from "./finding.js";
 import { type MeshBinding, vsBinding } from "./routing.js";
-import { waypointReasons } from "./waypoint-need.js";
+import { type WaypointNeed, waypointNeeds } from "./waypoint-need.js";
 
 export class MeshContext {
   private origins: Map<KubeObject, string> | undefined;
@@ -218,8 +218,13 @@ export class NamespaceContext {
       const exists = this.inventory
         .inNamespace(K.Gateway, ref.namespace)
         .some((g) => g.metadata.name === ref.name && isWaypoint(g));
-      return { ...ref, exists, reasons: waypointReasons(this) };
+      return { ...ref, exists, reasons: this.waypointNeeds().map((n) => n.reason) };
     });
+  }
+
+  /** The objects that need the namespace's waypoint, and why. */
+  waypointNeeds(): WaypointNeed[] {
+    return this.memo("waypointNeeds", () => waypointNeeds(this));
   }
 
   /** Whether traffic to this namespace's Services will go through a waypoint. */

@@ -3,7 +3,7 @@
 // decided from the code of the first finding a check made about it. FATES is total: a new finding
 // code does not compile until it says whether it decides an object's fate (null: it does not).
 
-import { type ObjectRef, objectAt, objectKey } from "../inventory/identity.js";
+import { type ObjectRef, objectAt, objectKey, refOf } from "../inventory/identity.js";
 import type { KubeObject } from "../inventory/model.js";
 import type { NamespaceContext } from "./context.js";
 import type { Finding, FindingCode } from "./finding.js";
@@ -16,6 +16,8 @@ export interface AssessedDisposition {
   /** delete: only once the translation replaces it (plan/dispositions.ts decides). */
   fate: Fate;
   reason: string;
+  /** Why the object needs the namespace's waypoint (the plan creates and labels it from these). */
+  waypoint?: string;
 }
 
 type Rule = (object: KubeObject, ctx: NamespaceContext, keptSubsets: ReadonlySet<string>) => [Fate, string];
@@ -80,7 +82,14 @@ export const FATES: Record<FindingCode, Rule | null> = {
   "gitops-managed": null,
 };
 
-/** One disposition per object a namespace finding with a fate names, in the findings' order. */
+/** An object in ambient form already (a targetRefs policy, a GAMMA route) that the waypoint serves. */
+const SERVED_BY_WAYPOINT = "already in ambient form: the waypoint serves it";
+
+/**
+ * One disposition per object a namespace finding with a fate names, in the findings' order, then
+ * one per object that needs the waypoint without such a finding (kept). Each object that needs
+ * the waypoint says why: the plan decides the waypoint from these alone.
+ */
 export function assessedDispositions(
   ctx: NamespaceContext,
   findings: readonly Finding[],
@@ -105,6 +114,21 @@ export function assessedDispositions(
     seen.add(key);
     const [fate, reason] = rule(object, ctx, keptSubsets);
     out.push({ ref, fate, reason });
+  }
+  const byKey = new Map(out.map((d) => [objectKey(d.ref), d]));
+  for (const need of ctx.waypointNeeds()) {
+    const found = byKey.get(objectKey(need.object));
+    if (found) found.waypoint ??= need.reason;
+    else {
+      const d: AssessedDisposition = {
+        ref: refOf(need.object),
+        fate: "keep",
+        reason: SERVED_BY_WAYPOINT,
+        waypoint: need.reason,
+      };
+      byKey.set(objectKey(need.object), d);
+      out.push(d);
+    }
   }
   return out;
 }

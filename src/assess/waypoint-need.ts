@@ -1,6 +1,6 @@
 // Why a namespace needs a waypoint: anything L7 that sidecars enforced and ztunnel cannot.
-// One function, read by the checks (to warn about identity-keyed L4 policies) and, through the
-// assessment, by the plan (to create and label the waypoint in step 1).
+// One function, read by the checks (to warn about identity-keyed L4 policies) and by the
+// assessment's dispositions, from which the plan decides the waypoint of step 1.
 
 import { K, type KnownKindKey } from "../inventory/kinds.js";
 import type { KubeObject } from "../inventory/model.js";
@@ -14,25 +14,39 @@ interface WaypointNeedSource {
   list(kind: KnownKindKey): KubeObject[];
 }
 
-export function waypointReasons(ctx: WaypointNeedSource): string[] {
-  const reasons: string[] = [];
+/** One object that needs the namespace's waypoint, and why. */
+export interface WaypointNeed {
+  object: KubeObject;
+  reason: string;
+}
+
+/** Each object of the namespace that needs a waypoint, in a fixed order (policies, routes, extensions). */
+export function waypointNeeds(ctx: WaypointNeedSource): WaypointNeed[] {
+  const needs: WaypointNeed[] = [];
   for (const { object, policy } of ctx.authorizationPolicies()) {
     if (policy.needsWaypoint)
-      reasons.push(`AuthorizationPolicy/${object.metadata.name} needs L7 enforcement`);
+      needs.push({ object, reason: `AuthorizationPolicy/${object.metadata.name} needs L7 enforcement` });
   }
   for (const { object, binding } of ctx.virtualServices()) {
-    if (binding !== "ingress") reasons.push(`VirtualService/${object.metadata.name} routes mesh traffic`);
+    if (binding !== "ingress")
+      needs.push({ object, reason: `VirtualService/${object.metadata.name} routes mesh traffic` });
   }
   for (const kind of [K.RequestAuthentication, K.WasmPlugin] as const) {
     for (const object of ctx.list(kind)) {
       if (attachmentOf(object.spec) !== "targetRefs")
-        reasons.push(`${object.kind}/${object.metadata.name} is L7 and applies to workloads`);
+        needs.push({
+          object,
+          reason: `${object.kind}/${object.metadata.name} is L7 and applies to workloads`,
+        });
     }
   }
   for (const route of ctx.list(K.HTTPRoute)) {
     const parents = (route.spec?.parentRefs ?? []) as { kind?: string; group?: string }[];
     if (parents.some((p) => p.kind === "Service" && (p.group ?? "") === ""))
-      reasons.push(`HTTPRoute/${route.metadata.name} is attached to a Service (a mesh route)`);
+      needs.push({
+        object: route,
+        reason: `HTTPRoute/${route.metadata.name} is attached to a Service (a mesh route)`,
+      });
   }
-  return reasons;
+  return needs;
 }

@@ -215,11 +215,13 @@ function acceptanceTargets(objects: readonly KubeObject[]): ObjectRef[] {
     .map(refOf);
 }
 
+/** The waypoint decision, from the dispositions alone: the assessment's and the translation's. */
 function waypointPlan(a: NamespaceAssessment, translationWants?: string): WaypointPlan {
   const w = a.waypoint;
+  const assessed = a.dispositions.flatMap((d) => (d.waypoint ? [d.waypoint] : []));
   // The translator attaches objects to the waypoint too; the plan creates it (one source of truth).
   const reasons =
-    w.reasons.length > 0 || !translationWants ? w.reasons : [`${translationWants} is translated onto it`];
+    assessed.length > 0 || !translationWants ? assessed : [`${translationWants} is translated onto it`];
   const needed = reasons.length > 0;
   return {
     name: w.name,

@@ -72,3 +72,55 @@ spec:
     ]);
   });
 });
+
+describe("the waypoint decision comes from the dispositions alone", () => {
+  // An L7 policy already written with targetRefs: no finding names it, yet the waypoint must exist.
+  const inventory = inventoryOf(
+    `${namespaceYaml("app", { "istio-injection": "enabled" })}
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: app }
+spec: { ports: [{ port: 80, name: http }] }
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: get-only, namespace: app }
+spec:
+  targetRefs: [{ kind: Service, group: "", name: web }]
+  action: ALLOW
+  rules: [{ to: [{ operation: { methods: ["GET"] } }] }]
+`,
+    "app",
+  );
+
+  it("an object in ambient form that needs the waypoint is kept, and says why it needs it", () => {
+    const [a] = assess(inventory, ["app"]).namespaces;
+    expect(a?.dispositions).toEqual([
+      {
+        ref: {
+          apiVersion: "security.istio.io/v1",
+          kind: "AuthorizationPolicy",
+          namespace: "app",
+          name: "get-only",
+        },
+        fate: "keep",
+        reason: "already in ambient form: the waypoint serves it",
+        waypoint: "AuthorizationPolicy/get-only needs L7 enforcement",
+      },
+    ]);
+    const [plan] = buildPlan(inventory, assess(inventory, ["app"])).namespaces;
+    expect(plan?.waypoint).toMatchObject({
+      needed: true,
+      create: true,
+      reason: "AuthorizationPolicy/get-only needs L7 enforcement",
+    });
+  });
+
+  it("without the dispositions' waypoint reasons the plan needs no waypoint", () => {
+    const assessment = assess(inventory, ["app"]);
+    for (const n of assessment.namespaces) for (const d of n.dispositions) delete d.waypoint;
+    const [plan] = buildPlan(inventory, assessment).namespaces;
+    expect(plan?.waypoint.needed).toBe(false);
+  });
+});
