@@ -3,7 +3,7 @@
 // mistake stops the command before the cluster is touched (exit 4 for the file, 2 for flags).
 
 import { readFileSync } from "node:fs";
-import { Ajv } from "ajv";
+import { Ajv, type ValidateFunction } from "ajv";
 import { parse } from "yaml";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { parseDurationMs } from "../translate/durations.js";
@@ -54,7 +54,13 @@ interface RawAnalysis {
   metrics?: RawMetric[];
 }
 
-const validate = new Ajv({ allErrors: true, strict: false }).compile<RawAnalysis>(ANALYSIS_SCHEMA);
+// Compiled on first use, not at import: every command imports this module, few load an analysis,
+// and compiling the schema costs ~100 ms of start-up.
+let compiled: ValidateFunction<RawAnalysis> | undefined;
+const validator = () => {
+  compiled ??= new Ajv({ allErrors: true, strict: false }).compile<RawAnalysis>(ANALYSIS_SCHEMA);
+  return compiled;
+};
 
 function ms(text: string | undefined, fallback: number): number {
   return text === undefined ? fallback : (parseDurationMs(text) ?? fallback);
@@ -69,6 +75,7 @@ export function analysisFrom(doc: unknown, source: string): Analysis {
       "see docs/analysis.md and docs/analysis.schema.json",
       problems,
     );
+  const validate = validator();
   if (!validate(doc))
     throw invalid((validate.errors ?? []).map((e) => `${e.instancePath || "/"}: ${e.message ?? "invalid"}`));
   const raw = doc;

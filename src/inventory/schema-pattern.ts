@@ -2,11 +2,21 @@
 // linear, so that a hostile value cannot make a schema pattern backtrack (Gateway API's header
 // value pattern would on JavaScript's engine).
 
-import { re2Find } from "../re2.js";
+import { re2Find, re2Problem } from "../re2.js";
 
 /** @public imported by the generated schema-validators.js, which knip does not read */
 export function re2Pattern(pattern: string): { test(text: string): boolean } {
-  // The rare schema pattern RE2 cannot read is the CRD's own, never a user's.
-  if (re2Find(pattern, "") === undefined) return new RegExp(pattern);
-  return { test: (text) => re2Find(pattern, text) === true };
+  // Compiled on first use: the validators module creates every pattern when it is imported, and
+  // most runs never meet most of them (compiling them all cost every command ~70 ms at start-up).
+  let test: ((text: string) => boolean) | undefined;
+  return {
+    test(text) {
+      // The rare schema pattern RE2 cannot read is the CRD's own, never a user's.
+      test ??=
+        re2Problem(pattern) === undefined
+          ? (t) => re2Find(pattern, t) === true
+          : RegExp.prototype.test.bind(new RegExp(pattern));
+      return test(text);
+    },
+  };
 }

@@ -4,8 +4,7 @@
 // callers. node:http(s) rather than fetch: fetch takes no CA, client certificate or server name.
 
 import { readFileSync } from "node:fs";
-import { request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import type { IncomingMessage } from "node:http";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 
 /** One series of an instant vector: its labels and value at the evaluation time. */
@@ -156,7 +155,17 @@ export class PrometheusClient {
   }
 
   /** One POST; resolves with the status and body, rejects with the transport's error. */
-  private post(path: string, body: string, signal: AbortSignal): Promise<{ status: number; text: string }> {
+  private async post(
+    path: string,
+    body: string,
+    signal: AbortSignal,
+  ): Promise<{ status: number; text: string }> {
+    // Imported when a query is made: importing node:http as an ES module loads Node's bundled
+    // undici (~80 ms), which every command would pay at start-up for nothing.
+    const [{ request: httpRequest }, { request: httpsRequest }] = await Promise.all([
+      import("node:http"),
+      import("node:https"),
+    ]);
     const url = new URL(`${this.url}${path}`);
     const authorization = this.authorization();
     const headers: Record<string, string> = {
