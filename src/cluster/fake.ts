@@ -170,9 +170,9 @@ export class FakeClusterPort implements ClusterPort {
   }
 
   async list(kind: KindInfo, namespace?: string, options: ListOptions = {}): Promise<ListResult> {
-    if (options.fieldSelector) throw new Error("FakeClusterPort does not evaluate field selectors");
     const selected = options.labelSelector ? parseSelector(options.labelSelector) : () => true;
-    const all = this.matching(kind, namespace).filter((o) => selected(o.metadata.labels ?? {}));
+    const fields = options.fieldSelector ? metadataFieldSelector(options.fieldSelector) : () => true;
+    const all = this.matching(kind, namespace).filter((o) => selected(o.metadata.labels ?? {}) && fields(o));
     const pageSize = options.limit ?? this.pageSize;
     const items: KubeObject[] = [];
     for (let offset = 0; offset === 0 || offset < all.length; offset += pageSize) {
@@ -355,4 +355,21 @@ export class FakeClusterPort implements ClusterPort {
     this.record({ verb: "get", resource: "discovery" }, group);
     return !this.missing.has(group ? `${plural}.${group}` : plural);
   }
+}
+
+/**
+ * The field selectors every kind supports on a real apiserver: `metadata.name` and
+ * `metadata.namespace` with =, == or !=, comma-separated (all must hold). Others throw: the fake
+ * does not pretend to evaluate what it cannot.
+ */
+function metadataFieldSelector(selector: string): (o: KubeObject) => boolean {
+  const terms = selector.split(",").map((term) => {
+    const m = /^(metadata\.name|metadata\.namespace)(==|!=|=)(.*)$/.exec(term.trim());
+    if (!m) throw new Error(`FakeClusterPort does not evaluate the field selector ${term}`);
+    const [, field, op, value] = m;
+    return (o: KubeObject) =>
+      ((field === "metadata.name" ? o.metadata.name : (o.metadata.namespace ?? "")) === value) ===
+      (op !== "!=");
+  });
+  return (o) => terms.every((t) => t(o));
 }

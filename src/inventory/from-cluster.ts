@@ -4,7 +4,7 @@
 // without them there is no mesh to migrate.
 
 import { crdsMissing } from "../cluster/errors.js";
-import type { ClusterPort } from "../cluster/port.js";
+import type { ClusterPort, ListOptions } from "../cluster/port.js";
 import { KINDS, type KindInfo, kindKey } from "./kinds.js";
 import { addChecked, Inventory } from "./model.js";
 
@@ -20,6 +20,19 @@ interface ClusterReadOptions {
 
 /** Istio's core CRDs: their absence means Istio is not installed. */
 const REQUIRED_GROUPS = new Set(["networking.istio.io", "security.istio.io"]);
+
+/**
+ * Certificate bundles that Kubernetes (kube-root-ca.crt) and istiod (istio-ca-root-cert,
+ * istio-ca-crl) publish into every namespace: most of a cluster's ConfigMap bytes (at 1,000
+ * namespaces 4 of 5 MB), kept by their controllers, and nothing the tool reads or changes. Left
+ * out by the apiserver, so they are neither sent nor parsed.
+ */
+const PUBLISHED_CERTIFICATES = ["kube-root-ca.crt", "istio-ca-root-cert", "istio-ca-crl"];
+const LIST_OPTIONS: Record<string, ListOptions> = {
+  [kindKey("", "ConfigMap")]: {
+    fieldSelector: PUBLISHED_CERTIFICATES.map((name) => `metadata.name!=${name}`).join(","),
+  },
+};
 
 /** Enough lists at once that round trips overlap; the client's JSON parsing is the limit. */
 const CONCURRENCY = 16;
@@ -44,6 +57,7 @@ export async function readCluster(port: ClusterPort, options: ClusterReadOptions
     const started = Date.now();
     let lastNote = started;
     return port.list(kind, undefined, {
+      ...LIST_OPTIONS[kindKey(kind.group, kind.kind)],
       onPage: (read) => {
         const now = Date.now();
         if (now - started >= progressAfter && now - lastNote >= 1000) {

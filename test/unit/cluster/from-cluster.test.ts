@@ -47,6 +47,30 @@ describe("readCluster", () => {
     expect(inventory.source).toEqual({ type: "cluster", context: "fake" });
   });
 
+  it("leaves out the certificate bundles Kubernetes and istiod publish into every namespace", async () => {
+    const cm = (name: string, namespace: string): KubeObject => ({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name, namespace },
+      data: {},
+    });
+    const fake = new FakeClusterPort([
+      ns("shop"),
+      cm("kube-root-ca.crt", "shop"),
+      cm("istio-ca-root-cert", "shop"),
+      cm("istio-ca-crl", "shop"),
+      cm("ambient-migrate-journal", "shop"),
+      cm("istio", "istio-system"),
+    ]);
+    const inventory = await readCluster(fake);
+    expect(
+      inventory
+        .list(K.ConfigMap)
+        .map((c) => c.metadata.name)
+        .sort(),
+    ).toEqual(["ambient-migrate-journal", "istio"]);
+  });
+
   it("skips kinds whose CRDs are absent, with a note", async () => {
     const fake = cluster(1);
     fake.missing.add("podmonitors.monitoring.coreos.com");
