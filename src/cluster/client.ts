@@ -454,7 +454,7 @@ export class ApiClusterPort implements ClusterPort {
     return (await this.call(
       {
         method: "PATCH",
-        path: resourcePath(r, object.metadata.namespace, object.metadata.name),
+        path: resourcePath(r, object.metadata.namespace, object.metadata.name, options.subresource),
         query: {
           ...dryRunQuery(options),
           fieldManager: options.fieldManager ?? FIELD_MANAGER,
@@ -463,7 +463,7 @@ export class ApiClusterPort implements ClusterPort {
         body: object,
         contentType: "application/apply-patch+yaml",
       },
-      this.describe(r, "patch", ref),
+      this.describe(r, "patch", ref, options.subresource),
     )) as KubeObject;
   }
 

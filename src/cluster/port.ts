@@ -71,6 +71,8 @@ export interface ApplyOptions extends DryRunOption {
   fieldManager?: string;
   /** Take over fields owned by another manager (kubectl apply --server-side --force-conflicts). */
   force?: boolean;
+  /** Apply to a subresource: a custom resource's status (the controller's status writes). */
+  subresource?: "status";
 }
 
 export interface DeleteOptions extends DryRunOption {

@@ -26,7 +26,7 @@ export function lockRef(namespace: string): ObjectRef {
 }
 
 /** Lease times are MicroTime: RFC 3339 with microseconds. */
-function microTime(at: Date): string {
+export function microTime(at: Date): string {
   return at.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
 

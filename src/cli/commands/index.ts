@@ -4,6 +4,7 @@ import type { IOStreams } from "../streams.js";
 import { assessCommand } from "./assess.js";
 import { backupCommand } from "./backup.js";
 import { completionCommand } from "./completion.js";
+import { controllerCommand } from "./controller.js";
 import { migrateCommand } from "./migrate.js";
 import { observabilityCommand } from "./observability.js";
 import { planCommand } from "./plan.js";
@@ -24,5 +25,6 @@ export const commands: ((io: IOStreams) => Command)[] = [
   rollbackCommand,
   observabilityCommand,
   reportCommand,
+  controllerCommand,
   completionCommand,
 ];
