@@ -12,7 +12,7 @@ import type { ClusterPort } from "../cluster/port.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../ownership.js";
 import { microTime } from "../run/lock.js";
 
-export interface LeaseRecord {
+interface LeaseRecord {
   holderIdentity: string;
   leaseDurationSeconds: number;
   acquireTime: string;
@@ -20,7 +20,7 @@ export interface LeaseRecord {
   leaseTransitions: number;
 }
 
-export interface StoredLease {
+interface StoredLease {
   record: LeaseRecord;
   resourceVersion: string;
 }
@@ -38,7 +38,7 @@ export interface Observation {
   at: number;
 }
 
-export type Attempt =
+type Attempt =
   | { op: "create"; record: LeaseRecord }
   | { op: "update"; record: LeaseRecord; resourceVersion: string }
   | { op: "wait"; holder: string };
