@@ -51,7 +51,11 @@ type InventorySource = { type: "files"; paths: string[] } | { type: "cluster"; c
 
 export class Inventory {
   private readonly byKind = new Map<string, InventoryEntry[]>();
-  private readonly byKindNs = new Map<string, InventoryEntry[]>();
+  /**
+   * Kind, then namespace: checks and plans ask inNamespace() for every namespace and kind, and a
+   * joined "kind\0namespace" key built for each question was a measurable part of a large plan.
+   */
+  private readonly byKindNs = new Map<string, Map<string, InventoryEntry[]>>();
   /** Objects of kinds the migration does not read, counted by "Kind.group". */
   readonly skipped = new Map<string, number>();
   private readonly firstByName = new Map<string, Map<string, KubeObject>>();
@@ -71,7 +75,14 @@ export class Inventory {
     this.firstByName.delete(key);
     const entry: InventoryEntry = origin ? { object, origin } : { object };
     push(this.byKind, key, entry);
-    if (info.namespaced) push(this.byKindNs, `${key}\0${object.metadata.namespace ?? ""}`, entry);
+    if (info.namespaced) {
+      let byNs = this.byKindNs.get(key);
+      if (!byNs) {
+        byNs = new Map();
+        this.byKindNs.set(key, byNs);
+      }
+      push(byNs, object.metadata.namespace ?? "", entry);
+    }
     return true;
   }
 
@@ -89,12 +100,16 @@ export class Inventory {
   }
 
   inNamespace(kind: KnownKindKey, namespace: string): KubeObject[] {
-    return (this.byKindNs.get(`${kind}\0${namespace}`) ?? []).map((e) => e.object);
+    const entries = this.byKindNs.get(kind)?.get(namespace);
+    return entries ? entries.map((e) => e.object) : [];
   }
 
   get(kind: KnownKindKey, namespace: string | undefined, name: string): KubeObject | undefined {
     if (namespace !== undefined)
-      return this.byKindNs.get(`${kind}\0${namespace}`)?.find((e) => e.object.metadata.name === name)?.object;
+      return this.byKindNs
+        .get(kind)
+        ?.get(namespace)
+        ?.find((e) => e.object.metadata.name === name)?.object;
     // Performance: cluster-wide lookups (a Namespace for each of thousands of namespaces) were
     // a scan of the whole kind each; an index by name, first object first, rebuilt after add().
     let index = this.firstByName.get(kind);
@@ -122,8 +137,8 @@ export class Inventory {
    */
   namespaceNames(): string[] {
     const names = new Set(this.list(K.Namespace).map((n) => n.metadata.name));
-    for (const [key, entries] of this.byKindNs) {
-      if (entries.length > 0) names.add(key.slice(key.indexOf("\0") + 1));
+    for (const byNs of this.byKindNs.values()) {
+      for (const [namespace, entries] of byNs) if (entries.length > 0) names.add(namespace);
     }
     for (const { object } of this.invalid) names.add(invalidNamespace(object));
     names.delete("");
