@@ -6,6 +6,7 @@ import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { readManifests } from "../inventory/from-files.js";
 import { type Inventory, labelsOf } from "../inventory/model.js";
 import { parseSelector } from "../inventory/selector.js";
+import { someOf } from "../text.js";
 import { type OutputFormat, parseOutputFormat } from "./output.js";
 
 export interface GlobalOptions {
@@ -87,6 +88,14 @@ export async function loadMesh(options: GlobalOptions, note: (message: string) =
     const singleNs = options.namespace.length === 1 ? options.namespace[0] : undefined;
     const read = readManifests(options.filename, singleNs ? { defaultNamespace: singleNs } : {});
     inventory = read.inventory;
+    if (inventory.redefined.length > 0) {
+      const where = (o: { file: string; line: number }) => `${o.file}:${o.line}`;
+      note(
+        `${inventory.redefined.length} object(s) defined more than once; the last definition is read, as kubectl apply leaves it: ${someOf(
+          inventory.redefined.map((d) => `${d.ref} (${where(d.first)}, again at ${where(d.again)})`),
+        )}`,
+      );
+    }
     if (read.unrendered.length > 0)
       note(`not read, render first (kustomize build / helm template): ${read.unrendered.join(", ")}`);
     const skipped = [...inventory.skipped.values()].reduce((a, b) => a + b, 0);

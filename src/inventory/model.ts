@@ -39,6 +39,13 @@ interface InventoryEntry {
   origin?: Origin;
 }
 
+/** One object defined twice in the files read: `Kind/namespace/name` and both places. */
+export interface Redefinition {
+  ref: string;
+  first: Origin;
+  again: Origin;
+}
+
 /** An object that failed its kind's schema: kept apart, never translated nor deleted. */
 export interface InvalidEntry {
   object: KubeObject;
@@ -61,6 +68,9 @@ export class Inventory {
   private readonly firstByName = new Map<string, Map<string, KubeObject>>();
   /** Objects that failed their schema (see validate.ts), in reading order. */
   readonly invalid: InvalidEntry[] = [];
+  /** Objects read from files that were defined again later: the later definition replaced it. */
+  readonly redefined: Redefinition[] = [];
+  private readonly fromFiles = new Map<string, InventoryEntry>();
 
   constructor(readonly source: InventorySource) {}
 
@@ -73,7 +83,23 @@ export class Inventory {
       return false;
     }
     this.firstByName.delete(key);
-    const entry: InventoryEntry = origin ? { object, origin } : { object };
+    if (origin) {
+      // kubectl apply -f applies both definitions in turn: the later one is what the cluster keeps.
+      const id = `${key}\0${object.metadata.namespace ?? ""}\0${object.metadata.name}`;
+      const earlier = this.fromFiles.get(id);
+      if (earlier?.origin) {
+        this.redefined.push({ ref: ref(object), first: earlier.origin, again: origin });
+        earlier.object = object;
+        earlier.origin = origin;
+        return true;
+      }
+      this.fromFiles.set(id, { object, origin });
+      const entry = this.fromFiles.get(id) as InventoryEntry;
+      push(this.byKind, key, entry);
+      if (info.namespaced) push(this.byKindNs, `${key}\0${object.metadata.namespace ?? ""}`, entry);
+      return true;
+    }
+    const entry: InventoryEntry = { object };
     push(this.byKind, key, entry);
     if (info.namespaced) {
       let byNs = this.byKindNs.get(key);

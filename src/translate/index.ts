@@ -8,6 +8,7 @@ import { K } from "../inventory/kinds.js";
 import { type Inventory, invalidNamespace, type KubeObject } from "../inventory/model.js";
 import { rootNamespaceOf } from "../mesh/mesh-config.js";
 import { waypointGateway } from "../mesh/waypoint.js";
+import { someOf } from "../text.js";
 import { SOURCE_ANNOTATION, sourceName } from "./meta.js";
 import { translatePolicy } from "./policies.js";
 import type { ReportEntry } from "./report.js";
@@ -223,13 +224,14 @@ function reportSharedParents(objects: KubeObject[], report: ReportEntry[]): void
   }
   for (const [parent, names] of sources) {
     if (names.size < 2) continue;
+    const together = `${names.size.toLocaleString("en-US")} sources (${someOf([...names], 3)})`;
     for (const name of names) {
       const [kind = "", namespace = "", objectName = ""] = name.split("/");
       report.push({
         source: { kind, namespace, name: objectName },
         level: "warning",
         field: "spec.hosts",
-        message: `${[...names].join(" and ")} all route ${parent}: their HTTPRoutes merge by precedence at the waypoint; merge them into one VirtualService first to keep one order`,
+        message: `${together} all route ${parent}: their HTTPRoutes merge by precedence at the waypoint; merge them into one VirtualService first to keep one order`,
       });
     }
   }

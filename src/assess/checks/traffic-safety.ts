@@ -13,6 +13,7 @@ import {
   PROBE_SNAT_IPV4,
   podSelectorMatches,
 } from "../../mesh/network-policy.js";
+import { someOf } from "../../text.js";
 import type { IngressBackend } from "../../waves/graph.js";
 import type { NamespaceCheck } from "../check.js";
 import type { NamespaceContext } from "../context.js";
@@ -31,9 +32,6 @@ const migrates = (ctx: NamespaceContext) =>
 
 const namespaceObjectOf = (ctx: NamespaceContext): KubeObject =>
   ctx.namespaceObject ?? { apiVersion: "v1", kind: "Namespace", metadata: { name: ctx.namespace } };
-
-const list = (names: readonly string[], max = 5) =>
-  names.length <= max ? names.join(", ") : `${names.slice(0, max).join(", ")} and ${names.length - max} more`;
 
 /** Whether istiod sends ingress traffic for this Service through its waypoint (Service label, then namespace). */
 function ingressUsesWaypoint(service: KubeObject, nsLabels: Record<string, string>): boolean {
@@ -59,7 +57,7 @@ const ingressBypassesWaypoint: NamespaceCheck = (ctx) => {
   return ingressBackendsOf(ctx).flatMap(({ service, via }): Finding[] => {
     if (ingressUsesWaypoint(service, ctx.labels)) return [];
     const name = service.metadata.name;
-    const routes = list(via.map((v) => v.via));
+    const routes = someOf(via.map((v) => v.via));
     const explicit = labelsOf(service)[L.ingressUseWaypoint];
     if (service.spec?.clusterIP === "None")
       return [
@@ -163,7 +161,7 @@ const headlessServiceSidecarCallers: NamespaceCheck = (ctx) => {
     ctx.finding(
       "headless-service-sidecar-callers",
       svc,
-      `headless Service ${svc.metadata.name}: sidecars cannot send HBONE to the pod IPs behind a headless Service (istio/istio#54921); once its first pod runs without a sidecar, sidecar clients send plaintext to every pod of it, which STRICT mTLS and identity-based policies reject. ${callers.length > 0 ? `Sidecar callers: ${list(callers)}` : `Namespaces still on sidecars: ${list(others)}`}`,
+      `headless Service ${svc.metadata.name}: sidecars cannot send HBONE to the pod IPs behind a headless Service (istio/istio#54921); once its first pod runs without a sidecar, sidecar clients send plaintext to every pod of it, which STRICT mTLS and identity-based policies reject. ${callers.length > 0 ? `Sidecar callers: ${someOf(callers)}` : `Namespaces still on sidecars: ${someOf(others)}`}`,
       "migrate the sidecar callers first (plan --waves), or give those clients a Service with a cluster IP; ambient callers also reach these pods by IP, so L7 policy needs a workload waypoint",
     ),
   );

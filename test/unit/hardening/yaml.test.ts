@@ -64,6 +64,25 @@ metadata:
     expect(r.stderr).toContain('ns.yaml:7: duplicate key "istio-injection" (first at line 6)');
   });
 
+  it("one object defined in two files: a note names both places and the later definition is read", async () => {
+    const ns = (value: string) =>
+      `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio-injection: ${value}\n`;
+    const dir = tempDir({ "a.yaml": ns("enabled"), "b.yaml": `${SERVICE}---\n${ns("disabled")}` });
+    const r = await cli(["assess", "-f", dir, "-o", "json"]);
+    expect(r.code, r.stderr).not.toBe(4);
+    const notes = r.stderr.split("\n").filter((l) => l.includes("defined more than once"));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/1 object\(s\) defined more than once/);
+    expect(notes[0]).toMatch(/Namespace\/shop \(.*a\.yaml:1, again at .*b\.yaml:\d+\)/);
+    // As kubectl apply -f leaves it: the later file's label, so shop is not meshed.
+    const { byNamespace } = JSON.parse(r.stdout).summary as {
+      byNamespace: { namespace: string; state: string }[];
+    };
+    expect(byNamespace.find((n) => n.namespace === "shop")?.state).toBe(
+      "not meshed (istio-injection=disabled)",
+    );
+  });
+
   it("skips kustomization.yaml and Helm charts with one note, and reads the rest", async () => {
     const dir = tempDir({
       "app/kustomization.yaml": "resources: [services.yaml]\n",
