@@ -18,7 +18,7 @@ interface Source {
   mentions?: RegExp;
 }
 
-export const SOURCES: Source[] = [
+const SOURCES: Source[] = [
   {
     module: "istio.io/istio",
     version: "testbed",
