@@ -83,6 +83,7 @@ export class Inventory {
       return false;
     }
     this.firstByName.delete(key);
+    const entry: InventoryEntry = origin ? { object, origin } : { object };
     if (origin) {
       // kubectl apply -f applies both definitions in turn: the later one is what the cluster keeps.
       const id = `${key}\0${object.metadata.namespace ?? ""}\0${object.metadata.name}`;
@@ -93,13 +94,8 @@ export class Inventory {
         earlier.origin = origin;
         return true;
       }
-      this.fromFiles.set(id, { object, origin });
-      const entry = this.fromFiles.get(id) as InventoryEntry;
-      push(this.byKind, key, entry);
-      if (info.namespaced) push(this.byKindNs, `${key}\0${object.metadata.namespace ?? ""}`, entry);
-      return true;
+      this.fromFiles.set(id, entry);
     }
-    const entry: InventoryEntry = { object };
     push(this.byKind, key, entry);
     if (info.namespaced) {
       let byNs = this.byKindNs.get(key);
