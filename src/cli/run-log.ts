@@ -7,6 +7,7 @@ import { appendFileSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { uncoloured } from "../color.js";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
+import type { ApplyEvent } from "../observability/apply.js";
 import type { RunEvent, SummaryEvent } from "../run/events.js";
 
 export type LogKind = "progress" | "kubectl" | "event" | "error";
@@ -38,7 +39,7 @@ export class RunLog {
     appendFileSync(this.fd, lines.map((line) => `${time} ${kind.padEnd(8)} ${line}\n`).join(""));
   }
 
-  event(event: RunEvent | SummaryEvent): void {
+  event(event: RunEvent | SummaryEvent | ApplyEvent): void {
     this.write("event", JSON.stringify(event));
   }
 

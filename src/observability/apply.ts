@@ -120,6 +120,43 @@ export function kubectlEquivalent(change: ObservabilityChange, dryRun: ApplyDryR
   return `kubectl apply ${flags.join(" ")} -f - <<'EOF'  # ${change.action} ${describeRef(change.target)}\n${toYaml(change.body).trimEnd()}\nEOF`;
 }
 
+type ApplyResult = "applied" | "dry run (server)" | "dry run (client)";
+
+/**
+ * What `observability --apply` is doing, as it happens: the run (started with what it will
+ * change; passed or failed last), the backup, each object's apply. `-o json` streams them as
+ * NDJSON and the terminal's live tree is drawn from them (schema: docs/events.schema.json).
+ */
+export type ApplyEvent = { time: string } & (
+  | {
+      event: "observability";
+      phase: "started";
+      namespaces: string[];
+      changes: number;
+      dryRun: ApplyDryRun;
+    }
+  | { event: "observability"; phase: "passed"; applied: number; backup?: string }
+  | { event: "observability"; phase: "failed"; error: string }
+  | { event: "backup"; phase: "started" | "passed" | "failed"; path: string; objects: number; error?: string }
+  | {
+      event: "apply";
+      phase: "started" | "passed" | "failed";
+      namespace: string;
+      action: ObservabilityChange["action"];
+      object: string;
+      why: string;
+      /** The first line of its kubectl equivalent. */
+      command: string;
+      result?: ApplyResult;
+      /** passed: what was applied (only the fields the tool sets). */
+      applied?: KubeObject;
+      error?: string;
+    }
+);
+
+/** An ApplyEvent without its time (stamped when it is sent). */
+type Untimed<T> = T extends unknown ? Omit<T, "time"> : never;
+
 export interface ApplyRunOptions {
   dryRun: ApplyDryRun;
   backupPath: string;
@@ -127,12 +164,13 @@ export interface ApplyRunOptions {
   /** Each change's kubectl equivalent, before it is made. */
   out: (text: string) => void;
   progress: (line: string) => void;
+  events?: (event: ApplyEvent) => void;
 }
 
 export interface ApplyRunResult {
   /** The verified backup, when one was taken (not on dry runs). */
   backup?: string;
-  applied: { change: ObservabilityChange; result: "applied" | "dry run (server)" | "dry run (client)" }[];
+  applied: { change: ObservabilityChange; result: ApplyResult }[];
 }
 
 export async function applyObservabilityChanges(
@@ -140,27 +178,84 @@ export async function applyObservabilityChanges(
   changes: readonly ObservabilityChange[],
   options: ApplyRunOptions,
 ): Promise<ApplyRunResult> {
-  const result: ApplyRunResult = { applied: [] };
-  if (options.dryRun === "client") {
-    for (const change of changes) {
-      options.out(kubectlEquivalent(change, "client"));
-      result.applied.push({ change, result: "dry run (client)" });
-    }
+  const emit = (event: Untimed<ApplyEvent>) =>
+    options.events?.({ time: new Date().toISOString(), ...event } as ApplyEvent);
+  const namespaces = [...new Set(changes.map((c) => c.target.namespace ?? ""))].sort();
+  emit({
+    event: "observability",
+    phase: "started",
+    namespaces,
+    changes: changes.length,
+    dryRun: options.dryRun,
+  });
+  try {
+    const result = await applyAll(port, changes, options, emit);
+    emit({
+      event: "observability",
+      phase: "passed",
+      applied: result.applied.length,
+      ...(result.backup ? { backup: result.backup } : {}),
+    });
     return result;
+  } catch (err) {
+    emit({ event: "observability", phase: "failed", error: (err as Error).message });
+    throw err;
   }
-  if (options.dryRun === "none") {
-    await backUp(port, changes, options);
+}
+
+async function applyAll(
+  port: ClusterPort,
+  changes: readonly ObservabilityChange[],
+  options: ApplyRunOptions,
+  emit: (event: Untimed<ApplyEvent>) => void,
+): Promise<ApplyRunResult> {
+  const result: ApplyRunResult = { applied: [] };
+  if (options.dryRun === "none" && changes.length > 0) {
+    const objects = changes.filter((c) => c.action === "update").length;
+    const backup = { event: "backup", path: options.backupPath, objects } as const;
+    emit({ ...backup, phase: "started" });
+    try {
+      await backUp(port, changes, options);
+    } catch (err) {
+      emit({ ...backup, phase: "failed", error: (err as Error).message });
+      throw err;
+    }
+    emit({ ...backup, phase: "passed" });
     result.backup = options.backupPath;
   }
   for (const change of changes) {
-    options.out(kubectlEquivalent(change, options.dryRun));
-    await port.apply(change.body, {
-      fieldManager: FIELD_MANAGER,
-      force: change.force,
-      dryRun: options.dryRun === "server",
-    });
-    options.progress(`${change.action} ${describeRef(change.target)}: done`);
-    result.applied.push({ change, result: options.dryRun === "server" ? "dry run (server)" : "applied" });
+    const command = kubectlEquivalent(change, options.dryRun);
+    const about = {
+      event: "apply",
+      namespace: change.target.namespace ?? "",
+      action: change.action,
+      object: describeRef(change.target),
+      why: change.why,
+      command: command.split("\n")[0] ?? command,
+    } as const;
+    const outcome: ApplyResult =
+      options.dryRun === "none"
+        ? "applied"
+        : options.dryRun === "server"
+          ? "dry run (server)"
+          : "dry run (client)";
+    emit({ ...about, phase: "started" });
+    options.out(command);
+    if (options.dryRun !== "client") {
+      try {
+        await port.apply(change.body, {
+          fieldManager: FIELD_MANAGER,
+          force: change.force,
+          dryRun: options.dryRun === "server",
+        });
+      } catch (err) {
+        emit({ ...about, phase: "failed", error: (err as Error).message });
+        throw err;
+      }
+      options.progress(`${change.action} ${describeRef(change.target)}: done`);
+    }
+    emit({ ...about, phase: "passed", result: outcome, applied: change.body });
+    result.applied.push({ change, result: outcome });
   }
   return result;
 }

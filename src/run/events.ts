@@ -66,7 +66,7 @@ export interface SummaryEvent {
 /** Omit over each member of a union (the built-in Omit merges them). */
 export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** One line of NDJSON. */
-export function eventLine(event: RunEvent | SummaryEvent): string {
+/** One line of NDJSON (observability --apply's events too). */
+export function eventLine(event: RunEvent | SummaryEvent | { time: string; event: string }): string {
   return `${JSON.stringify(event)}\n`;
 }

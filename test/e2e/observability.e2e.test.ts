@@ -292,7 +292,8 @@ describe("observability --apply", () => {
     expect(again.stderr).toContain("nothing to change");
 
     // The backup restores the originals with kubectl apply, object by object.
-    const [file] = readdirSync(backupDir);
+    // Beside it, the runs' logs (observability-<time>.log).
+    const [file] = readdirSync(backupDir).filter((f) => f.endsWith(".yaml"));
     const backup = readFileSync(join(backupDir, file as string), "utf8");
     expect(backup).toMatch(
       new RegExp(`^# creates \\(not in this file; delete to undo\\): .*PodMonitor.* ${ns}/shop-metrics`, "m"),

@@ -9,6 +9,7 @@ import { readCluster } from "../../inventory/from-cluster.js";
 import { describeRef } from "../../inventory/identity.js";
 import {
   type ApplyDryRun,
+  type ApplyEvent,
   applyObservabilityChanges,
   observabilityApplyPlan,
 } from "../../observability/apply.js";
@@ -23,13 +24,17 @@ import {
 } from "../../observability/report.js";
 import { continuityPassed, verifyContinuity } from "../../observability/verify.js";
 import { PrometheusClient } from "../../prometheus/client.js";
+import { eventLine } from "../../run/events.js";
 import { confirm } from "../../run/session.js";
 import { clusterPortFor } from "../cluster-loader.js";
 import { type GlobalOptions, globalOptions, loadMesh, selectNamespaces } from "../context.js";
+import { ApplyTree } from "../live/apply-tree.js";
+import { LiveView, liveTreeWanted } from "../live/terminal.js";
 import { structured, table } from "../output.js";
 import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
 import { addPrometheusFlags, type PrometheusFlags, prometheusConnection } from "../prometheus-flags.js";
-import { type IOStreams, noteTo } from "../streams.js";
+import { defaultLogPath, loggedRun } from "../run-log.js";
+import { type IOStreams, noteTo, styleFor } from "../streams.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -46,6 +51,7 @@ interface Options extends PrometheusFlags {
   backupDir: string;
   rootNamespace?: string;
   verify?: boolean;
+  log?: string;
 }
 
 export function observabilityCommand(io: IOStreams): Command {
@@ -93,6 +99,10 @@ export function observabilityCommand(io: IOStreams): Command {
     )
     .option("--backup-dir <dir>", "where --apply writes its backup", "ambient-migrate-backup")
     .option(
+      "--log <file>",
+      "with --apply: write everything the run says to FILE, timestamped and uncoloured (each apply's kubectl equivalent with its manifest, every event); the terminal then shows one line per object. Default: a new observability-<time>.log in --backup-dir (its path is printed)",
+    )
+    .option(
       "--verify",
       "after migration: ask Prometheus (--prometheus) whether the series dashboards now expect exist (waypoint L7, ztunnel TCP, apps' own metrics); exit 9 when one is missing",
     )
@@ -115,6 +125,12 @@ Examples:
   ambient-migrate observability -n shop --apply --yes
   ambient-migrate observability --verify -n shop --prometheus http://127.0.0.1:9090
   ambient-migrate observability --verify -A --prometheus http://127.0.0.1:9090 -o json
+
+--apply on a terminal shows a live tree: the backup and each object's apply, with a spinner and
+its elapsed time, then ✓/✗ and why; the manifests go to the log (--log, else beside the backup).
+-o json streams one JSON event per line (NDJSON) as it goes: observability started (what will
+change), backup and each apply started / passed / failed, and last observability passed (the
+backup's path) or failed (schema: docs/events.schema.json).
 
 --verify, one row per expected series (state present or missing, and the PromQL asked):
   waypoint-l7   Service behind a waypoint: istio_requests_total{reporter="waypoint",...}
@@ -167,85 +183,120 @@ async function applyToCluster(
   toolVersion: string,
   io: IOStreams,
 ): Promise<void> {
-  const note = noteTo(io);
-  if (global.filename.length > 0 || options.dashboards || options.rules || options.diff) {
+  // On a terminal, the live tree (live/apply-tree.ts) shows the applies; lines that stay go above it.
+  let view: LiveView<ApplyEvent> | undefined;
+  const show = (line: string) => (view ? view.line(line) : noteTo(io)(line));
+  const settle = () => {
+    view?.stop();
+    view = undefined;
+  };
+  // A real run logs its manifests: to --log, else to a new file beside the backup.
+  const logFile =
+    options.log ??
+    (options.dryRun === "none" ? defaultLogPath(options.backupDir, "observability") : undefined);
+  if (global.filename.length > 0 || options.dashboards || options.rules || options.diff)
     throw new AmbientMigrateError(
       "--apply rewrites the cluster's own objects; it reads no files",
       ExitCode.usage,
       "drop -f, --dashboards, --rules and --diff, or drop --apply to rewrite files",
     );
-  }
-  const port = await clusterPortFor(global, note);
-  const inventory = await readCluster(port, { note });
-  const namespaces = selectNamespaces(inventory, global, note);
-  const { report, changes } = observabilityApplyPlan(
-    inventory,
-    namespaces,
-    options.mode,
-    planOptionsOf(options).rootNamespace,
-  );
-  summarise(report, note);
-  const rows = (result: (i: number) => string) =>
-    table(
-      ["action", "object", "why", "result"],
-      changes.map((c, i) => [c.action, describeRef(c.target), c.why, result(i)]),
+  await loggedRun(logFile, show, settle, async ({ note, log }) => {
+    const port = await clusterPortFor(global, note);
+    const inventory = await readCluster(port, { note });
+    const namespaces = selectNamespaces(inventory, global, note);
+    const { report, changes } = observabilityApplyPlan(
+      inventory,
+      namespaces,
+      options.mode,
+      planOptionsOf(options).rootNamespace,
     );
-  if (changes.length === 0) {
-    note("nothing to change: dashboards, rules and monitors are already as they should be");
-    io.out.write(global.output === "table" ? rows(() => "") : structured({ changes: [] }, global.output));
-    return;
-  }
-  if (changes.some((c) => c.target.apiVersion.startsWith("monitoring.coreos.com/"))) {
-    if (!(await port.hasResource("monitoring.coreos.com", "v1", "podmonitors"))) {
-      throw new AmbientMigrateError(
-        "the cluster does not serve monitoring.coreos.com/v1 PodMonitors",
-        ExitCode.prerequisiteMissing,
-        "install prometheus-operator's CRDs, or write the monitors to files with --output-dir",
+    summarise(report, note);
+    const rows = (result: (i: number) => string) =>
+      table(
+        ["action", "object", "why", "result"],
+        changes.map((c, i) => [c.action, describeRef(c.target), c.why, result(i)]),
+      );
+    if (changes.length === 0)
+      note("nothing to change: dashboards, rules and monitors are already as they should be");
+    else {
+      if (changes.some((c) => c.target.apiVersion.startsWith("monitoring.coreos.com/"))) {
+        if (!(await port.hasResource("monitoring.coreos.com", "v1", "podmonitors"))) {
+          throw new AmbientMigrateError(
+            "the cluster does not serve monitoring.coreos.com/v1 PodMonitors",
+            ExitCode.prerequisiteMissing,
+            "install prometheus-operator's CRDs, or write the monitors to files with --output-dir",
+          );
+        }
+      }
+      if (options.dryRun === "none") {
+        note(`about to change ${changes.length} object(s) on ${port.context} (${port.server}):`);
+        for (const c of changes) note(`  ${c.action} ${describeRef(c.target)}: ${c.why}`);
+        if (!(await confirm("proceed?", options.yes === true))) {
+          note("nothing changed");
+          process.exitCode = ExitCode.usage;
+          return;
+        }
+      }
+    }
+    if (changes.length > 0 && options.dryRun === "none" && liveTreeWanted(io, global.output)) {
+      view = new LiveView(io.err, new ApplyTree(styleFor(io, "err", global.color)));
+      view.start();
+    }
+    // The kubectl equivalents: on stdout (-o table) and in the log; with --log or the live tree,
+    // the terminal shows one line per object instead (from its events) and the log the rest.
+    const terse = options.log !== undefined || view !== undefined;
+    const screenOut = global.output === "table" ? (t: string) => io.out.write(`${t}\n`) : note;
+    const at = new Date();
+    const run = await applyObservabilityChanges(port, changes, {
+      dryRun: options.dryRun,
+      backupPath: defaultBackupPath(
+        `observability-${namespaces.length === 1 ? namespaces[0] : "namespaces"}`,
+        at,
+        options.backupDir,
+      ),
+      header: {
+        cluster: port.server,
+        context: port.context,
+        time: at.toISOString(),
+        toolVersion,
+        namespaces,
+      },
+      out: (t) => {
+        log?.write("kubectl", t);
+        if (!terse) screenOut(t);
+      },
+      // The tree has each step as an event; the log keeps the lines.
+      progress: view ? (line) => log?.write("progress", line) : note,
+      events: (e) => {
+        if (global.output === "json") io.out.write(eventLine(e));
+        log?.event(e);
+        view?.event(e);
+        if (terse && !view && e.event === "apply" && e.phase === "passed")
+          note(`  ${e.action} ${e.object}: ${e.result}`);
+      },
+    });
+    settle();
+    if (global.output === "table") {
+      io.out.write(rows((i) => run.applied[i]?.result ?? ""));
+      if (run.backup) io.out.write(`backup: ${run.backup}\n`);
+    } else if (global.output === "yaml") {
+      io.out.write(
+        structured(
+          {
+            backup: run.backup ?? null,
+            changes: run.applied.map((a) => ({
+              action: a.change.action,
+              object: describeRef(a.change.target),
+              why: a.change.why,
+              result: a.result,
+              applied: a.change.body,
+            })),
+          },
+          "yaml",
+        ),
       );
     }
-  }
-  if (options.dryRun === "none") {
-    note(`about to change ${changes.length} object(s) on ${port.context} (${port.server}):`);
-    for (const c of changes) note(`  ${c.action} ${describeRef(c.target)}: ${c.why}`);
-    if (!(await confirm("proceed?", options.yes === true))) {
-      note("nothing changed");
-      process.exitCode = ExitCode.usage;
-      return;
-    }
-  }
-  const at = new Date();
-  const toStdout = global.output === "table" ? (t: string) => io.out.write(`${t}\n`) : note;
-  const run = await applyObservabilityChanges(port, changes, {
-    dryRun: options.dryRun,
-    backupPath: defaultBackupPath(
-      `observability-${namespaces.length === 1 ? namespaces[0] : "namespaces"}`,
-      at,
-      options.backupDir,
-    ),
-    header: { cluster: port.server, context: port.context, time: at.toISOString(), toolVersion, namespaces },
-    out: toStdout,
-    progress: note,
   });
-  if (global.output === "table") {
-    io.out.write(rows((i) => run.applied[i]?.result ?? ""));
-    if (run.backup) io.out.write(`backup: ${run.backup}\n`);
-  } else {
-    io.out.write(
-      structured(
-        {
-          backup: run.backup ?? null,
-          changes: run.applied.map((a) => ({
-            action: a.change.action,
-            object: describeRef(a.change.target),
-            why: a.change.why,
-            result: a.result,
-            applied: a.change.body,
-          })),
-        },
-        global.output,
-      ),
-    );
-  }
 }
 
 /** --verify: the series dashboards expect after migration, asked of Prometheus. */

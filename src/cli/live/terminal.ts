@@ -1,4 +1,4 @@
-// Puts the live tree (tree.ts) on a terminal: log-update redraws the changing lines in place
+// Puts a live tree (tree.ts, apply-tree.ts) on a terminal: log-update redraws the changing lines in place
 // (cursor movement and clipping to the terminal's height are its job, not ours) and persists the
 // final ones above them, so the scrollback keeps every step, change and gate, whole.
 
@@ -26,20 +26,26 @@ export function liveTreeWanted(io: IOStreams, output: string): boolean {
   return !(output === "json" && io.out.isTTY === true);
 }
 
-export class LiveTree {
-  private readonly tree: RunTree;
+/** What a live view draws: pure, events in, lines out (tree.ts for runs, apply-tree.ts for observability --apply). */
+export interface TreeModel<E> {
+  /** Takes one event; returns the lines that are now final, for the scrollback. */
+  event(e: E): string[];
+  /** What is still changing, spinners at frame `frame`. */
+  render(now: number, frame: number): string[];
+  /** Everything still open, as final lines. */
+  finish(now: number): string[];
+}
+
+export class LiveView<E> {
   private readonly update: ReturnType<typeof createLogUpdate>;
   private timer: NodeJS.Timeout | undefined;
   private frame = 0;
 
   constructor(
     private readonly stream: Writer,
-    style: Style,
-    concurrent: boolean,
-    stepTitle?: (step: number) => string,
+    private readonly model: TreeModel<E>,
     private readonly now: () => number = Date.now,
   ) {
-    this.tree = new RunTree({ style, concurrent, ...(stepTitle ? { stepTitle } : {}) });
     this.update = createLogUpdate(stream as NodeJS.WriteStream, { showCursor: false });
   }
 
@@ -55,15 +61,9 @@ export class LiveTree {
     this.draw();
   }
 
-  event(e: RunEvent): void {
-    const final = this.tree.event(e);
+  event(e: E): void {
+    const final = this.model.event(e);
     if (final.length > 0) this.update.persist(final.join("\n"));
-    this.draw();
-  }
-
-  /** A run's progress line: shown under its namespace until the next one. */
-  progress(namespace: string, line: string): void {
-    this.tree.progress(namespace, line);
     this.draw();
   }
 
@@ -77,16 +77,39 @@ export class LiveTree {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    const rest = this.tree.finish(this.now());
+    const rest = this.model.finish(this.now());
     this.update.clear();
     if (rest.length > 0) this.update.persist(rest.join("\n"));
     this.update.done();
   }
 
-  private draw(): void {
+  protected draw(): void {
     if (!this.timer) return;
-    const lines = fitWidth(this.tree.render(this.now(), this.frame), this.stream.columns);
+    const lines = fitWidth(this.model.render(this.now(), this.frame), this.stream.columns);
     if (lines.length > 0) this.update(lines.join("\n"));
     else this.update.clear();
+  }
+}
+
+/** migrate's and rollback's tree: namespace, step, change, gate. */
+export class LiveTree extends LiveView<RunEvent> {
+  private readonly tree: RunTree;
+
+  constructor(
+    stream: Writer,
+    style: Style,
+    concurrent: boolean,
+    stepTitle?: (step: number) => string,
+    now: () => number = Date.now,
+  ) {
+    const tree = new RunTree({ style, concurrent, ...(stepTitle ? { stepTitle } : {}) });
+    super(stream, tree, now);
+    this.tree = tree;
+  }
+
+  /** A run's progress line: shown under its namespace until the next one. */
+  progress(namespace: string, line: string): void {
+    this.tree.progress(namespace, line);
+    this.draw();
   }
 }

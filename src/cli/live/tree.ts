@@ -42,7 +42,7 @@ function news(detail: string, description: string): string | undefined {
   return detail.slice(description.length).replace(/^[\s:]+/, "") || undefined;
 }
 
-const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+export const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 /** 850ms → 0.9s, 75s → 1m15s. */
 export function elapsed(ms: number): string {

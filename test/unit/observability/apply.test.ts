@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { readBackup } from "../../../src/backup/backup.js";
 import { stripServerFields } from "../../../src/backup/strip.js";
@@ -11,10 +12,12 @@ import type { ObjectRef } from "../../../src/inventory/identity.js";
 import type { KubeObject } from "../../../src/inventory/model.js";
 import {
   type ApplyDryRun,
+  type ApplyEvent,
   applyObservabilityChanges,
   kubectlEquivalent,
   observabilityApplyPlan,
 } from "../../../src/observability/apply.js";
+import { eventLine } from "../../../src/run/events.js";
 
 const dashboard = JSON.stringify(
   {
@@ -100,6 +103,7 @@ const run = (
 ) => {
   const dir = mkdtempSync(join(tmpdir(), "am-obs-apply-"));
   const out: string[] = [];
+  const events: ApplyEvent[] = [];
   const backupPath = join(dir, "backup.yaml");
   const header = {
     cluster: port.server,
@@ -111,15 +115,39 @@ const run = (
   return {
     backupPath,
     out,
+    events,
     result: applyObservabilityChanges(port, changes, {
       dryRun,
       backupPath,
       header,
       out: (t) => out.push(t),
       progress: () => {},
+      events: (e) => events.push(e),
     }),
   };
 };
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validate = ajv.compile(
+  JSON.parse(readFileSync(new URL("../../../docs/events.schema.json", import.meta.url), "utf8")),
+);
+
+/** The events as `-o json` prints them, read back line by line, each valid against the published schema. */
+function ndjson(events: ApplyEvent[]): (ApplyEvent & Record<string, unknown>)[] {
+  return events
+    .map(eventLine)
+    .join("")
+    .trimEnd()
+    .split("\n")
+    .map((line) => {
+      const e = JSON.parse(line);
+      if (!validate(e)) throw new Error(`${line}\n${ajv.errorsText(validate.errors)}`);
+      return e;
+    });
+}
+
+const phases = (events: ApplyEvent[]) =>
+  events.map((e) => `${e.event} ${e.phase}${e.event === "apply" ? ` ${e.object}` : ""}`);
 
 describe("observabilityApplyPlan", () => {
   it("updates the selected namespace's rewritten ConfigMap keys and rules, and creates the missing PodMonitors", async () => {
@@ -252,5 +280,105 @@ describe("applyObservabilityChanges", () => {
       "configmaps",
       "podmonitors",
     ]);
+  });
+
+  it("events: the run started with what changes, the backup, each apply started and passed, the run passed last", async () => {
+    const port = cluster();
+    const { changes } = await plan(port);
+    const { backupPath, events, result } = run(port, changes, "none");
+    await result;
+    const lines = ndjson(events);
+    expect(phases(lines)).toEqual([
+      "observability started",
+      "backup started",
+      "backup passed",
+      ...changes.flatMap((c) =>
+        ["started", "passed"].map(
+          (p) => `apply ${p} ${c.target.kind}/${c.target.namespace}/${c.target.name}`,
+        ),
+      ),
+      "observability passed",
+    ]);
+    expect(lines[0]).toMatchObject({ namespaces: ["istio-system", "shop"], changes: 5, dryRun: "none" });
+    expect(lines[1]).toMatchObject({ path: backupPath, objects: 2 });
+    const applied = lines.find((e) => e.event === "apply" && e.phase === "passed");
+    expect(applied).toMatchObject({
+      namespace: "shop",
+      action: "update",
+      object: "PrometheusRule/shop/alerts",
+      result: "applied",
+      command:
+        "kubectl apply --server-side --field-manager=ambient-migrate --force-conflicts -f - <<'EOF'  # update PrometheusRule/shop/alerts",
+      applied: changes[0]?.body,
+    });
+    expect(lines.at(-1)).toMatchObject({
+      event: "observability",
+      phase: "passed",
+      applied: 5,
+      backup: backupPath,
+    });
+    // Shapes the schema refuses: a finished run with both a count and an error, an apply without its object.
+    const time = "2026-01-01T00:00:00Z";
+    expect(validate({ time, event: "observability", phase: "failed", error: "x", applied: 1 })).toBe(false);
+    expect(
+      validate({
+        time,
+        event: "apply",
+        phase: "started",
+        namespace: "shop",
+        action: "create",
+        why: "",
+        command: "",
+      }),
+    ).toBe(false);
+  });
+
+  it("events of dry runs: no backup, each apply's result says which", async () => {
+    for (const dryRun of ["client", "server"] as const) {
+      const port = cluster();
+      const { changes } = await plan(port);
+      const { events, result } = run(port, changes, dryRun);
+      await result;
+      const lines = ndjson(events);
+      expect(lines[0]).toMatchObject({ event: "observability", phase: "started", dryRun });
+      expect(lines.some((e) => e.event === "backup")).toBe(false);
+      expect(lines.filter((e) => e.event === "apply" && e.phase === "passed").map((e) => e.result)).toEqual(
+        changes.map(() => `dry run (${dryRun})`),
+      );
+      expect(lines.at(-1)).toEqual({
+        time: expect.any(String),
+        event: "observability",
+        phase: "passed",
+        applied: 5,
+      });
+    }
+  });
+
+  it("events of a run that fails: the apply refused or the backup impossible, then the run failed last", async () => {
+    const port = cluster();
+    const { changes } = await plan(port);
+    port.refuse("patch", "podmonitors");
+    const refused = run(port, changes, "none");
+    await expect(refused.result).rejects.toMatchObject({ exitCode: ExitCode.forbidden });
+    const lines = ndjson(refused.events);
+    expect(phases(lines).slice(-2)).toEqual([
+      "apply failed PodMonitor/istio-system/ztunnel",
+      "observability failed",
+    ]);
+    expect(lines.at(-2)?.error).toMatch(/forbidden|refused/i);
+
+    const gone = cluster();
+    const second = await plan(gone);
+    await gone.delete({ apiVersion: "v1", kind: "ConfigMap", namespace: "shop", name: "dashboards" });
+    const deleted = run(gone, second.changes, "none");
+    await expect(deleted.result).rejects.toMatchObject({ exitCode: ExitCode.conflict });
+    const failed = ndjson(deleted.events);
+    expect(phases(failed)).toEqual([
+      "observability started",
+      "backup started",
+      "backup failed",
+      "observability failed",
+    ]);
+    expect(failed.at(-1)?.error).toMatch(/deleted since the cluster was read/);
   });
 });
