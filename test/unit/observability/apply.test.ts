@@ -140,7 +140,7 @@ function ndjson(events: ApplyEvent[]): (ApplyEvent & Record<string, unknown>)[] 
     .trimEnd()
     .split("\n")
     .map((line) => {
-      const e = JSON.parse(line);
+      const e = JSON.parse(line) as ApplyEvent & Record<string, unknown>;
       if (!validate(e)) throw new Error(`${line}\n${ajv.errorsText(validate.errors)}`);
       return e;
     });
