@@ -11,38 +11,11 @@ import { setClusterConnector } from "../../../src/cli/cluster-loader.js";
 import { ApplyTree } from "../../../src/cli/live/apply-tree.js";
 import { run } from "../../../src/cli/main.js";
 import { FakeClusterPort } from "../../../src/cluster/fake.js";
-import type { KubeObject } from "../../../src/inventory/model.js";
 import type { ApplyEvent } from "../../../src/observability/apply.js";
+import { app, dashboards, namespace } from "../observability/apply-fixtures.js";
 
-const dashboard = JSON.stringify({
-  panels: [{ id: 1, targets: [{ expr: 'sum(rate(istio_requests_total{reporter="destination"}[1m]))' }] }],
-});
-
-function cluster(): FakeClusterPort {
-  const objects: KubeObject[] = [
-    { apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } },
-    { apiVersion: "v1", kind: "Namespace", metadata: { name: "istio-system" } },
-    {
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: { name: "dashboards", namespace: "shop", labels: { grafana_dashboard: "1" } },
-      data: { "service.json": dashboard },
-    },
-    {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: "web", namespace: "shop" },
-      spec: {
-        selector: { matchLabels: { app: "web" } },
-        template: {
-          metadata: { labels: { app: "web" }, annotations: { "prometheus.io/port": "9090" } },
-          spec: { containers: [{ name: "web", ports: [{ name: "metrics", containerPort: 9090 }] }] },
-        },
-      },
-    },
-  ];
-  return new FakeClusterPort(objects);
-}
+const cluster = () =>
+  new FakeClusterPort([namespace("shop"), namespace("istio-system"), dashboards("shop"), app]);
 
 let restore: Parameters<typeof setClusterConnector>[0] | undefined;
 beforeAll(() => {

@@ -18,29 +18,7 @@ import {
   observabilityApplyPlan,
 } from "../../../src/observability/apply.js";
 import { eventLine } from "../../../src/run/events.js";
-
-const dashboard = JSON.stringify(
-  {
-    panels: [
-      {
-        id: 1,
-        title: "Requests",
-        targets: [{ expr: 'sum(rate(istio_requests_total{reporter="destination"}[1m]))' }],
-      },
-    ],
-  },
-  null,
-  2,
-);
-
-const namespace = (name: string): KubeObject => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
-
-const dashboards = (ns: string): KubeObject => ({
-  apiVersion: "v1",
-  kind: "ConfigMap",
-  metadata: { name: "dashboards", namespace: ns, labels: { grafana_dashboard: "1" } },
-  data: { "service.json": dashboard, "readme.txt": "not a dashboard" },
-});
+import { app, dashboard, dashboards, namespace } from "./apply-fixtures.js";
 
 const rules: KubeObject = {
   apiVersion: "monitoring.coreos.com/v1",
@@ -64,19 +42,6 @@ const existingMonitor: KubeObject = {
   kind: "PodMonitor",
   metadata: { name: "envoy", namespace: "shop", labels: { release: "istio" } },
   spec: { selector: { matchLabels: { app: "x" } }, podMetricsEndpoints: [{ path: "/stats/prometheus" }] },
-};
-
-const app: KubeObject = {
-  apiVersion: "apps/v1",
-  kind: "Deployment",
-  metadata: { name: "web", namespace: "shop" },
-  spec: {
-    selector: { matchLabels: { app: "web" } },
-    template: {
-      metadata: { labels: { app: "web" }, annotations: { "prometheus.io/port": "9090" } },
-      spec: { containers: [{ name: "web", ports: [{ name: "metrics", containerPort: 9090 }] }] },
-    },
-  },
 };
 
 function cluster(): FakeClusterPort {
