@@ -455,7 +455,7 @@ async function migrateNamespaceRun(
     }
     if (current?.rollbackPending)
       throw new AmbientMigrateError(
-        `${ns}: a rollback stopped before restarting its workloads (${current.failure ?? "see the journal"}); migrate cannot go on from there`,
+        `${ns}: a rollback did not finish (${current.failure ?? "see the journal"}); migrate cannot go on from there`,
         ExitCode.conflict,
         `finish it first: ambient-migrate rollback ${ns}`,
       );

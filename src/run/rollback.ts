@@ -83,14 +83,21 @@ async function rollbackRun(
 ): Promise<RollbackResult> {
   const lock = await NamespaceLock.acquire(port, namespace, options.holder);
   lock.keepRenewed(() => undefined);
+  let journal: Journal | undefined;
+  const save = async (j: Journal) => {
+    await writeJournal(port, j);
+    if (options.backupDir) saveJournalCopy(options.backupDir, j);
+    emit({ event: "journal", phase: "written", status: j.status, step: j.currentStep });
+  };
   try {
-    const journal = (await readJournal(port, namespace)) ?? (await fromCopy(port, namespace, options));
+    journal = (await readJournal(port, namespace)) ?? (await fromCopy(port, namespace, options));
     if (!journal)
       throw new AmbientMigrateError(
         `namespace ${namespace} has no ambient-migrate journal: nothing recorded to roll back`,
         ExitCode.notFound,
         "rollback undoes what `ambient-migrate migrate` recorded; undo other changes by hand (see `ambient-migrate plan`)",
       );
+    const current = journal;
     const toStep = effectiveTarget(journal, options.toStep);
     if (toStep !== options.toStep)
       options.progress(
@@ -102,23 +109,23 @@ async function rollbackRun(
       ...undo.filter((c) => c.type !== "restart").reverse(),
       ...undo.filter((c) => c.type === "restart"),
     ];
-    const restarted: ObjectRef[] = [];
-    const save = async () => {
-      await writeJournal(port, journal);
-      if (options.backupDir) saveJournalCopy(options.backupDir, journal);
-      emit({ event: "journal", phase: "written", status: journal.status, step: journal.currentStep });
-    };
+    // Interrupted while the last rollback's restarts were verified: they are verified now.
+    const last = journal.rollbacks.at(-1);
+    const unverified =
+      journal.status === "interrupted" && journal.rollbackPending && last && !last.verified
+        ? last.undone.flatMap((e) => {
+            const change = plannedChange(current, e.id);
+            return change?.type === "restart" ? [change.target] : [];
+          })
+        : [];
+    const restarted: ObjectRef[] = [...unverified];
     let injectorChecked = false;
     for (const entry of ordered) {
       if (entry.type === "restart" && !injectorChecked) {
         injectorChecked = true;
-        await injectionWouldWork(port, namespace, journal, ordered, save);
+        await injectionWouldWork(port, namespace, journal, ordered, () => save(current));
       }
-      if (options.signal.aborted)
-        throw new AmbientMigrateError(
-          `rollback of ${namespace} interrupted; run it again to finish`,
-          ExitCode.interrupted,
-        );
+      if (options.signal.aborted) throw interruptedRollback(namespace);
       const change = plannedChange(journal, entry.id);
       if (!change) continue;
       const ctx: UndoContext = {
@@ -134,7 +141,7 @@ async function rollbackRun(
       if (change.type === "restart") restarted.push(change.target);
       journal.changes = journal.changes.filter((c) => c !== entry);
       result.undone++;
-      await save();
+      await save(journal);
       const kept = result.skipped.slice(leftAlone);
       emit({
         event: "change",
@@ -154,20 +161,40 @@ async function rollbackRun(
     journal.gates = journal.gates.filter((g) => g.step <= toStep);
     journal.currentStep = toStep;
     journal.status = "rolled-back";
-    const record = { time: new Date().toISOString(), toStep, undone: ordered, verified: false };
-    journal.rollbacks.push(record);
+    // Nothing left to undo after an interrupted verification: that rollback's record is completed.
+    const record =
+      ordered.length === 0 && unverified.length > 0 && last
+        ? last
+        : { time: new Date().toISOString(), toStep, undone: ordered, verified: false };
+    if (record !== last) journal.rollbacks.push(record);
     journal.failure = undefined;
     journal.rollbackPending = undefined;
-    await save();
+    await save(journal);
     if (restarted.length > 0) {
       await verifySidecarsBack(port, namespace, restarted, options, emit);
       record.verified = true;
-      await save();
+      await save(journal);
     }
     return result;
+  } catch (err) {
+    // Ctrl-C: the journal says so, and only rollback may go on (a migrate would resume the run).
+    if (!options.signal.aborted || !journal) throw err;
+    journal.status = "interrupted";
+    journal.failure = "rollback interrupted by a signal";
+    journal.rollbackPending = true;
+    await save(journal);
+    throw interruptedRollback(namespace);
   } finally {
     await lock.release().catch(() => undefined);
   }
+}
+
+function interruptedRollback(namespace: string): AmbientMigrateError {
+  return new AmbientMigrateError(
+    `rollback of ${namespace} interrupted; the journal records where it stopped`,
+    ExitCode.interrupted,
+    `run ambient-migrate rollback ${namespace} again to finish it`,
+  );
 }
 
 /** The journal from the copy migrate kept in --backup-dir, when the ConfigMap is gone. */

@@ -87,7 +87,7 @@ describe("istiod unreachable", { timeout: 30_000 }, () => {
     sim.istiodDown = false;
     // migrate may not go on from a half rollback.
     expect((await failure(migrate(sim))).message).toMatch(
-      /a rollback stopped before restarting its workloads/,
+      /a rollback did not finish \(rollback stopped before restarting workloads: /,
     );
 
     await rollbackNamespace(sim, NS, rollbackOptions());
