@@ -44,7 +44,7 @@ export class ApplyTree implements TreeModel<ApplyEvent> {
     }
     const label =
       e.event === "backup"
-        ? `backup of ${e.objects} object(s) to ${e.path}`
+        ? `backup of ${e.objects} object(s)` // its path is on the run's last line
         : `${e.action} ${e.object}${s.faint(` — ${e.why}`)}`;
     if (e.phase === "started") {
       this.current = { label, started: at };
