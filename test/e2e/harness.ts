@@ -149,6 +149,54 @@ export function bookinfoApp(app: string): string {
     .join("\n---\n");
 }
 
+/** A namespace with one Bookinfo app rolled out with its sidecar (deleted by deleteNamespaces). */
+export async function appNamespace(prefix: string, app: string): Promise<string> {
+  const ns = await createNamespace(prefix, { "istio-injection": "enabled" });
+  await apply(bookinfoApp(app), ns);
+  await kubectl(["-n", ns, "rollout", "status", `deployment/${app}-v1`, "--timeout=120s"]);
+  return ns;
+}
+
+/**
+ * The three namespaces of a two-wave migration: productpage's and reviews' namespaces call
+ * ratings', which admits them by identity (an L4 policy: no waypoint), so they go first.
+ */
+export async function twoWaveNamespaces(prefix: string): Promise<[string, string, string]> {
+  const x = await appNamespace(`${prefix}-x`, "productpage");
+  const y = await appNamespace(`${prefix}-y`, "reviews");
+  const z = await appNamespace(`${prefix}-z`, "ratings");
+  await apply(
+    `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: callers}
+spec:
+  selector: {matchLabels: {app: ratings}}
+  rules: [{from: [{source: {principals: ["cluster.local/ns/${x}/sa/bookinfo-productpage", "cluster.local/ns/${y}/sa/bookinfo-reviews"]}}]}]
+`,
+    z,
+  );
+  return [x, y, z];
+}
+
+/** An app whose pods are annotated for Prometheus (observability generates its PodMonitor, shop-metrics). */
+export const appWithMetrics = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: shop}}
+  template:
+    metadata:
+      labels: {app: shop, version: v1}
+      annotations: {prometheus.io/scrape: "true", prometheus.io/port: "9090", prometheus.io/path: /stats}
+    spec:
+      containers:
+        - name: shop
+          image: registry.example/shop:1
+          ports: [{name: http-metrics, containerPort: 9090}]
+`;
+
 /**
  * A kubeconfig that authenticates as a ServiceAccount (token from `kubectl create token`)
  * against the same API server, for running the tool under an RBAC role.

@@ -15,6 +15,7 @@ import { stripServerFields } from "../../src/backup/strip.js";
 import type { KubeObject } from "../../src/inventory/model.js";
 import {
   apply,
+  appWithMetrics,
   cli,
   createNamespace,
   deleteNamespaces,
@@ -81,24 +82,6 @@ function sampleMonitors(ns: string): KubeObject[] {
     return o;
   });
 }
-
-const appWithMetrics = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: shop}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: shop}}
-  template:
-    metadata:
-      labels: {app: shop, version: v1}
-      annotations: {prometheus.io/scrape: "true", prometheus.io/port: "9090", prometheus.io/path: /stats}
-    spec:
-      containers:
-        - name: shop
-          image: registry.example/shop:1
-          ports: [{name: http-metrics, containerPort: 9090}]
-`;
 
 /** The rewrite undone: what must give back the original text, byte for byte. */
 function undoReporterRewrite(text: string): string {

@@ -21,7 +21,7 @@ import { readJournal } from "../../src/run/journal.js";
 import { detailsNamespace } from "./details-sample.js";
 import {
   apply,
-  bookinfoApp,
+  appWithMetrics,
   cli,
   createNamespace,
   deleteNamespaces,
@@ -29,6 +29,7 @@ import {
   kubectl,
   kubectlJson,
   repoRoot,
+  twoWaveNamespaces,
 } from "./harness.js";
 
 const exec = promisify(execFile);
@@ -109,14 +110,6 @@ const schema = JSON.parse(readFileSync(join(repoRoot, "docs/events.schema.json")
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validate = ajv.compile(schema);
 
-/** A namespace with one Bookinfo app rolled out with its sidecar. */
-async function appNamespace(prefix: string, app: string): Promise<string> {
-  const ns = await createNamespace(prefix, { "istio-injection": "enabled" });
-  await apply(bookinfoApp(app), ns);
-  await kubectl(["-n", ns, "rollout", "status", `deployment/${app}-v1`, "--timeout=120s"]);
-  return ns;
-}
-
 const dashboardConfigMap = JSON.stringify({
   apiVersion: "v1",
   kind: "ConfigMap",
@@ -127,24 +120,6 @@ const dashboardConfigMap = JSON.stringify({
     }),
   },
 });
-
-const appWithMetrics = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: shop}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: shop}}
-  template:
-    metadata:
-      labels: {app: shop, version: v1}
-      annotations: {prometheus.io/scrape: "true", prometheus.io/port: "9090", prometheus.io/path: /stats}
-    spec:
-      containers:
-        - name: shop
-          image: registry.example/shop:1
-          ports: [{name: http-metrics, containerPort: 9090}]
-`;
 
 beforeAll(() => {
   port = connectCluster({ kubeconfig: kubeconfigPath() }, () => {});
@@ -266,22 +241,7 @@ describe.concurrent("on a terminal (tmux)", () => {
   });
 
   it("migrate --waves --parallel 2: every namespace, step and gate with ✓; -o json to a file is plain NDJSON, the summary last", async () => {
-    const [x, y, z] = await Promise.all([
-      appNamespace("tty-wave-x", "productpage"),
-      appNamespace("tty-wave-y", "reviews"),
-      appNamespace("tty-wave-z", "ratings"),
-    ]);
-    // z admits x and y by identity (an L4 policy: no waypoint), so x and y go first, together.
-    await apply(
-      `apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata: {name: callers}
-spec:
-  selector: {matchLabels: {app: ratings}}
-  rules: [{from: [{source: {principals: ["cluster.local/ns/${x}/sa/bookinfo-productpage", "cluster.local/ns/${y}/sa/bookinfo-reviews"]}}]}]
-`,
-      z,
-    );
+    const [x, y, z] = await twoWaveNamespaces("tty-wave");
     const name = `${x}-waves`;
     const out = join(work, `${name}.ndjson`);
     const args = ["migrate", x, y, z, "--waves", "--parallel", "2", "--yes", "--timeout", "2m"];

@@ -14,12 +14,12 @@ import { type RunningPrometheus, startPrometheus } from "../prometheus/server.js
 import { detailsNamespace } from "./details-sample.js";
 import {
   apply,
-  bookinfoApp,
+  appNamespace,
   cli,
-  createNamespace,
   deleteNamespaces,
   kubectl,
   kubectlJson,
+  twoWaveNamespaces,
 } from "./harness.js";
 
 const backupDir = mkdtempSync(join(tmpdir(), "am-e2e-traffic-"));
@@ -49,12 +49,6 @@ async function notPrincipals(ns: string, name: string): Promise<string[]> {
 }
 
 /** A sidecar namespace running Bookinfo's `app` (its own ServiceAccount), rolled out. */
-async function appNamespace(prefix: string, app: string): Promise<string> {
-  const ns = await createNamespace(prefix, { "istio-injection": "enabled" });
-  await apply(bookinfoApp(app), ns);
-  await kubectl(["-n", ns, "rollout", "status", `deployment/${app}-v1`, "--timeout=120s"]);
-  return ns;
-}
 
 let prom: RunningPrometheus | undefined;
 afterAll(async () => {
@@ -174,20 +168,8 @@ describe("waves", () => {
   });
 
   it("migrate --waves --parallel 2 migrates three namespaces in two waves", async () => {
-    const x = await appNamespace("ts-run-x", "productpage");
-    const y = await appNamespace("ts-run-y", "reviews");
-    const z = await appNamespace("ts-run-z", "ratings");
-    // z admits x and y by identity (an L4 policy: no waypoint), so x and y go first.
-    await apply(
-      `apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata: {name: callers}
-spec:
-  selector: {matchLabels: {app: ratings}}
-  rules: [{from: [{source: {principals: ["cluster.local/ns/${x}/sa/bookinfo-productpage", "cluster.local/ns/${y}/sa/bookinfo-reviews"]}}]}]
-`,
-      z,
-    );
+    // z admits x and y by identity, so x and y go first.
+    const [x, y, z] = await twoWaveNamespaces("ts-run");
     const r = await migrate([x, y, z], "--waves", "--parallel", "2");
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`wave 1 of 2: ${[x, y].sort().join(", ")}`);
