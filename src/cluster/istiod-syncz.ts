@@ -1,8 +1,12 @@
 // Each connected proxy's xDS sync with istiod, from istiod's own debug endpoint /debug/syncz on
 // its monitoring port (15014), as `istioctl proxy-status` shows it: for each type istiod pushed,
-// the nonce it sent and the one the proxy acknowledged. Reached through an istiod pod's
+// the nonce it sent and the one the proxy acknowledged. Reached through each istiod pod's
 // port-forward, or at a URL given (`status --istiod http://127.0.0.1:15014` after a
-// `kubectl port-forward`, or where istiod runs outside the cluster).
+// `kubectl port-forward`, or where istiod runs outside the cluster). An istiod outside the cluster
+// is not looked for: istioctl finds it from the injector webhook's clientConfig.url and asks it
+// over XDS (gRPC, a token and istiod's CA) on that URL's port, where /debug/syncz is not served
+// over HTTP (404 on the testbed's 15017), and nothing in the cluster names its monitoring port
+// (the istiod Service has no endpoints, meshConfig names only the XDS address).
 
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { K, kindInfo } from "../inventory/kinds.js";
@@ -59,7 +63,11 @@ export function parseSyncz(body: string): SyncStates {
   return states;
 }
 
-/** The sync states, from `url` when given, else through the first istiod pod's port-forward. */
+/**
+ * The sync states, from `url` when given, else from every running istiod pod through its
+ * port-forward, merged: each proxy is connected to one replica, and only that one lists it (as
+ * istioctl proxy-status asks each istiod pod in turn).
+ */
 export async function readSyncz(
   port: ClusterPort,
   url?: string,
@@ -83,19 +91,25 @@ export async function readSyncz(
   const pods = (
     await port.list(kindInfo(K.Pod), "istio-system", { labelSelector: "app=istiod" })
   ).items.filter((p) => (p.status?.phase as string | undefined) === "Running");
-  const pod = pods[0];
-  if (!pod)
+  if (pods.length === 0)
     throw new AmbientMigrateError(
       "no running istiod pod in istio-system (app=istiod)",
       ExitCode.prerequisiteMissing,
-      "give istiod's monitoring address with --istiod URL (e.g. after kubectl -n istio-system port-forward deploy/istiod 15014)",
+      "give istiod's monitoring address with --istiod URL (e.g. after kubectl -n istio-system port-forward deploy/istiod 15014; istiod outside the cluster: its host, port 15014)",
     );
-  const target = { namespace: "istio-system", name: pod.metadata.name };
-  const answer = await port.portForwardGet(target, ISTIOD_MONITORING_PORT, SYNCZ);
-  if (answer.status !== 200)
-    throw new AmbientMigrateError(
-      `istiod istio-system/${target.name} answered ${SYNCZ} with HTTP ${answer.status}`,
-      ExitCode.verificationFailed,
-    );
-  return { states: parseSyncz(answer.body), source: `istio-system/${target.name} (${answer.via})` };
+  const states: SyncStates = new Map();
+  const via = new Set<string>();
+  for (const pod of pods) {
+    const target = { namespace: "istio-system", name: pod.metadata.name };
+    const answer = await port.portForwardGet(target, ISTIOD_MONITORING_PORT, SYNCZ);
+    if (answer.status !== 200)
+      throw new AmbientMigrateError(
+        `istiod istio-system/${target.name} answered ${SYNCZ} with HTTP ${answer.status}`,
+        ExitCode.verificationFailed,
+      );
+    for (const [proxy, state] of parseSyncz(answer.body)) if (!states.has(proxy)) states.set(proxy, state);
+    via.add(answer.via);
+  }
+  const names = pods.map((p) => `istio-system/${p.metadata.name}`).join(", ");
+  return { states, source: `${names} (${[...via].join(", ")})` };
 }

@@ -240,7 +240,7 @@ export function statusCommand(io: IOStreams): Command {
         "  ambient-migrate status --context prod-eu,prod-us -n shop\n" +
         "  ambient-migrate status --all-contexts -l istio-injection=enabled\n\n" +
         "--workloads lists each pod with its data plane, what istioctl proxy-status and ztunnel-config\n" +
-        "workloads show between them: sidecar (with its sync with istiod, from istiod's /debug/syncz on an\n" +
+        "workloads show between them: sidecar (with its sync with istiod, from istiod's /debug/syncz on each\n" +
         "istiod pod's port 15014, or at --istiod URL), ztunnel (protocol HBONE, its waypoint) or none.\n" +
         "  ambient-migrate status -n shop --workloads -o json\n\n" +
         "--watch keeps the table current from watches on the cluster (no polling): redrawn in place on a\n" +
@@ -258,7 +258,7 @@ export function statusCommand(io: IOStreams): Command {
     )
     .option(
       "--istiod <url>",
-      "with --workloads: istiod's monitoring address for the sidecars' sync states (default: an istiod pod's port 15014 through the apiserver)",
+      "with --workloads: istiod's monitoring address for the sidecars' sync states (default: every running istiod pod's port 15014 through the apiserver; needed when istiod runs outside the cluster)",
     )
     .option("-w, --watch", "keep the table current from watches until Ctrl-C (one cluster)")
     .action(

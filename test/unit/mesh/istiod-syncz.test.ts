@@ -2,7 +2,9 @@
 // (pilot/pkg/xds/debug.go SyncStatus, as the testbed's istiod 1.27 answered it).
 
 import { describe, expect, it } from "vitest";
-import { parseSyncz } from "../../../src/cluster/istiod-syncz.js";
+import { FakeClusterPort } from "../../../src/cluster/fake.js";
+import { parseSyncz, readSyncz } from "../../../src/cluster/istiod-syncz.js";
+import { ExitCode } from "../../../src/errors.js";
 
 const T = "type.googleapis.com/envoy.config.";
 const body = JSON.stringify([
@@ -43,5 +45,35 @@ describe("parseSyncz", () => {
 
   it("says when the answer is not JSON", () => {
     expect(() => parseSyncz("<html>")).toThrow(/not JSON/);
+  });
+});
+
+describe("readSyncz", () => {
+  const istiod = (name: string, phase = "Running") => ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: "istio-system", labels: { app: "istiod" } },
+    status: { phase },
+  });
+  const synced = (proxy: string) =>
+    JSON.stringify([{ proxy, resources: { [`${T}cluster.v3.Cluster`]: { sent: "n", acked: "n" } } }]);
+
+  it("asks every running istiod replica: each proxy is listed by the one it is connected to", async () => {
+    const port = new FakeClusterPort([istiod("istiod-a"), istiod("istiod-b"), istiod("istiod-c", "Pending")]);
+    port.serve({ namespace: "istio-system", name: "istiod-a" }, 15014, "/debug/syncz", synced("web-1.shop"));
+    port.serve({ namespace: "istio-system", name: "istiod-b" }, 15014, "/debug/syncz", synced("db-1.shop"));
+    const read = await readSyncz(port);
+    expect([...read.states]).toEqual([
+      ["web-1.shop", "SYNCED (CDS)"],
+      ["db-1.shop", "SYNCED (CDS)"],
+    ]);
+    expect(read.source).toBe("istio-system/istiod-a, istio-system/istiod-b (port-forward)");
+  });
+
+  it("without a running istiod pod (istiod outside the cluster), asks for --istiod (exit 8)", async () => {
+    await expect(readSyncz(new FakeClusterPort([istiod("istiod-a", "Pending")]))).rejects.toMatchObject({
+      exitCode: ExitCode.prerequisiteMissing,
+      hint: expect.stringContaining("--istiod URL"),
+    });
   });
 });
