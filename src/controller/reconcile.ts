@@ -6,6 +6,7 @@
 
 import { AnalysisGate, prometheusQuery } from "../analysis/gate.js";
 import { analysisFrom } from "../analysis/load.js";
+import type { Analysis } from "../analysis/model.js";
 import { serviceTargets } from "../analysis/targets.js";
 import type { ClusterPort } from "../cluster/port.js";
 import { readCluster } from "../inventory/from-cluster.js";
@@ -47,6 +48,13 @@ export interface ReconcilerOptions {
 
 /** What the work queue does next with this migration. */
 export type Outcome = { next: "again" } | { next: "wait" } | { next: "retry"; error: Error; action?: Action };
+
+/** spec.analysis as an analysis document (docs/analysis.md); apiVersion and kind may be left out. */
+export function analysisOf(spec: MigrationSpec): Analysis | undefined {
+  if (spec.analysis === undefined) return undefined;
+  const doc = { apiVersion: "ambient-migrate.io/v1alpha1", kind: "Analysis", ...(spec.analysis as object) };
+  return analysisFrom(doc, "spec.analysis of the AmbientMigration");
+}
 
 function migrationRef(name: string) {
   return { apiVersion: API_VERSION, kind: KIND, name };
@@ -163,10 +171,7 @@ export class Reconciler {
   ): Promise<void> {
     const nsPlan = observed.plan.namespaces.find((p) => p.namespace === namespace);
     if (!nsPlan) throw new Error(`${namespace} is not in the plan`);
-    const analysis =
-      observed.spec.analysis !== undefined
-        ? analysisFrom(observed.spec.analysis, `spec.analysis of AmbientMigration`)
-        : undefined;
+    const analysis = analysisOf(observed.spec);
     const gate = analysis
       ? new AnalysisGate(
           analysis,

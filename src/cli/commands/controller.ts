@@ -19,7 +19,7 @@ import { type IOStreams, noteTo } from "../streams.js";
 
 interface ControllerFlags {
   leaseName: string;
-  leaseNamespace: string;
+  leaseNamespace?: string;
   leaseDuration: string;
   renewDeadline: string;
   retryPeriod: string;
@@ -54,11 +54,7 @@ export function controllerCommand(io: IOStreams): Command {
       "the Lease the replicas elect their leader on",
       "ambient-migrate-controller",
     )
-    .option(
-      "--lease-namespace <ns>",
-      "the Lease's namespace (default: $POD_NAMESPACE, else istio-system)",
-      process.env.POD_NAMESPACE || "istio-system",
-    )
+    .option("--lease-namespace <ns>", "the Lease's namespace (default: $POD_NAMESPACE, else istio-system)")
     .option("--lease-duration <d>", "how long a leader that stopped renewing keeps the Lease", "15s")
     .option(
       "--renew-deadline <d>",
@@ -122,6 +118,7 @@ and exits 0.`,
         );
       const timeoutMs = parseTimeout(flags.timeout);
       const identity = flags.identity ?? newHolderIdentity();
+      const leaseNamespace = flags.leaseNamespace ?? (process.env.POD_NAMESPACE || "istio-system");
       const log = (line: string) => note(`${new Date().toISOString()} ${line}`);
       const port = await clusterPortFor(options, note);
       if (!(await port.hasResource(GROUP, VERSION, MIGRATION_KIND.plural)))
@@ -144,10 +141,10 @@ and exits 0.`,
         leaseDurationMs,
         renewDeadlineMs,
         retryPeriodMs,
-        store: leaseStore(port, flags.leaseNamespace, flags.leaseName, FIELD_MANAGER),
+        store: leaseStore(port, leaseNamespace, flags.leaseName, FIELD_MANAGER),
         log,
       });
-      log(`controller ${identity}: campaigning on Lease ${flags.leaseNamespace}/${flags.leaseName}`);
+      log(`controller ${identity}: campaigning on Lease ${leaseNamespace}/${flags.leaseName}`);
       let failure: unknown;
       await withInterruption(log, async (signal) => {
         const stop = new AbortController();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decide, type NamespaceFacts } from "../../../src/controller/decide.js";
+import { analysisOf } from "../../../src/controller/reconcile.js";
 import { type MigrationSpec, specOf } from "../../../src/controller/resource.js";
 import type { StepNumber } from "../../../src/plan/steps.js";
 import type { Journal } from "../../../src/run/journal.js";
@@ -196,5 +197,23 @@ describe("specOf", () => {
     [{ namespaces: "a" }, "spec.namespaces must be a list"],
   ])("refuses %j naming the field", (spec, message) => {
     expect(() => specOf(object(spec))).toThrow(message);
+  });
+});
+
+describe("spec.analysis", () => {
+  it("is an analysis document, apiVersion and kind implied", () => {
+    const analysis = analysisOf({
+      ...spec(),
+      analysis: { prometheus: { address: "http://prometheus:9090" }, defaultSlo: {}, onFailure: "rollback" },
+    });
+    expect(analysis?.onFailure).toBe("rollback");
+    expect(analysis?.prometheus.address).toBe("http://prometheus:9090");
+    expect(analysisOf(spec())).toBeUndefined();
+  });
+
+  it("a wrong one is refused naming the field", () => {
+    expect(() => analysisOf({ ...spec(), analysis: { prometheus: { address: "prometheus:9090" } } })).toThrow(
+      "spec.analysis of the AmbientMigration is not a valid analysis",
+    );
   });
 });

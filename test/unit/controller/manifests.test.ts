@@ -108,3 +108,31 @@ describe("deploy/controller (kustomize)", () => {
       ]);
   });
 });
+
+describe("deploy/helm/ambient-migrate", () => {
+  const chart = join(repo, "deploy/helm/ambient-migrate");
+  const read = (path: string) => readFileSync(join(chart, path), "utf8");
+
+  it("installs the very CRD of deploy/controller (Helm's crds/ directory)", () => {
+    expect(read("crds/ambientmigrations.yaml")).toBe(
+      readFileSync(join(repo, "deploy/controller/crd.yaml"), "utf8"),
+    );
+  });
+
+  it("grants the tool's ClusterRole exactly the rules of deploy/rbac", () => {
+    const base = docs.find((d) => d.kind === "ClusterRole" && d.metadata.name === "ambient-migrate");
+    expect(parse(read("files/rules.yaml"))).toEqual(base?.rules);
+  });
+
+  it("passes the controller only flags it takes, and defaults to 2 replicas", () => {
+    const values = parse(read("values.yaml"));
+    expect(values.replicaCount).toBe(2);
+    const command = controllerCommand({ out: process.stdout, err: process.stderr } as never);
+    const known = new Set(command.options.map((o) => o.long));
+    const flags = [...read("templates/deployment.yaml").matchAll(/^\s+- (--[a-z-]+)$/gm)].map((m) => m[1]);
+    expect(flags.length).toBeGreaterThan(5);
+    for (const flag of flags) expect(known).toContain(flag);
+    expect(read("templates/deployment.yaml")).toContain("readOnlyRootFilesystem: true");
+    expect(read("templates/deployment.yaml")).toContain("runAsNonRoot: true");
+  });
+});
