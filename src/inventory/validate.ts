@@ -42,6 +42,17 @@ export function validateObject(object: { apiVersion: string; kind: string }): Sc
   return errors.slice(0, 3).map(describe);
 }
 
+/**
+ * Problems of a Grafana dashboard against the shape of the parts the tool reads
+ * (src/observability/dashboard.schema.json): a panel that is not an object, targets that are
+ * not a list, an expr that is not text would otherwise be skipped without a word.
+ */
+export function validateDashboard(dashboard: unknown): SchemaProblem[] {
+  const validate = byKind["grafana.com/dashboard/Dashboard"];
+  if (!validate || validate(dashboard)) return [];
+  return (validate.errors ?? []).slice(0, 3).map(describe);
+}
+
 function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNulls);
   if (value === null || typeof value !== "object") return value;

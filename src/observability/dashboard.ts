@@ -5,6 +5,7 @@
 
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { depthExceeds, MAX_DEPTH, nestingLine } from "../inventory/parse-documents.js";
+import { validateDashboard } from "../inventory/validate.js";
 import { Reporter } from "./metrics.js";
 import {
   type ExpressionRewrite,
@@ -90,6 +91,14 @@ export function rewriteDashboardText(text: string, mode: RewriteMode, source: st
       ExitCode.invalidInput,
     );
   }
+  const problems = validateDashboard(dashboard);
+  if (problems.length > 0)
+    throw new AmbientMigrateError(
+      `${source}: not a dashboard the tool can rewrite without skipping parts of it`,
+      ExitCode.invalidInput,
+      "fix the fields listed (Grafana writes them in this shape), or leave the file out",
+      problems.map((p) => `${p.path}: expected ${p.expected}`),
+    );
   const found = rewriteDashboardValue(dashboard, mode);
   const keys = new Set(found.map((f) => f.path.at(-1)).filter((k): k is string => typeof k === "string"));
   const spans = new Map(jsonStringSpans(text, keys).map((s) => [pathKey(s.path), s]));

@@ -6,6 +6,7 @@
 import { isScalar, parseAllDocuments, type Scalar } from "yaml";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { parseDocuments } from "../inventory/parse-documents.js";
+import { validateObject } from "../inventory/validate.js";
 import {
   type DocumentRewrite,
   type ExpressionReport,
@@ -36,8 +37,20 @@ export function rewriteYamlText(text: string, mode: RewriteMode, source: string)
   if (problem)
     throw new AmbientMigrateError(`${source}:${problem.line}: ${problem.message}`, ExitCode.invalidInput);
   const docs = parseAllDocuments(text, { uniqueKeys: false });
+  const values = docs.map((doc) => doc.toJS({ maxAliasCount: 1000 }));
+  const invalid = values.flatMap((value, i) => {
+    const line = text.slice(0, docs[i]?.contents?.range?.[0] ?? docs[i]?.range[0] ?? 0).split("\n").length;
+    return problemsIn(value).map((p) => `${source}:${line}: ${p}`);
+  });
+  if (invalid.length > 0)
+    throw new AmbientMigrateError(
+      `${source}: ${invalid.length} problem(s): rules or dashboards the tool would otherwise skip without a word`,
+      ExitCode.invalidInput,
+      "fix the fields listed (their schema is prometheus-operator's PrometheusRule CRD and Kubernetes' ConfigMap), or leave the file out",
+      invalid,
+    );
   docs.forEach((doc, docIndex) => {
-    const value = doc.toJS({ maxAliasCount: 1000 });
+    const value = values[docIndex];
     for (const carrier of carriersIn(value, [])) {
       const node = doc.getIn(carrier.path, true);
       if (!isScalar(node) || typeof node.value !== "string" || !node.range) continue;
@@ -85,6 +98,31 @@ export function rewriteYamlText(text: string, mode: RewriteMode, source: string)
   const out = applyEdits(text, edits);
   verifySplice(out, expected, source);
   return { text: out, edits, expressions };
+}
+
+/**
+ * Schema problems of the objects this rewriter reads: PrometheusRules and ConfigMaps against
+ * their real schemas, a plain rule file's groups as a PrometheusRule's spec.groups (the same
+ * format), each item of a List.
+ */
+function problemsIn(value: Json): string[] {
+  if (typeof value !== "object" || value === null) return [];
+  if (Array.isArray(value.items) && typeof value.kind === "string" && value.kind.endsWith("List"))
+    return value.items.flatMap(problemsIn);
+  const named = `${value.kind} ${value.metadata?.namespace ? `${value.metadata.namespace}/` : ""}${value.metadata?.name ?? ""}`;
+  if ((value.kind === "PrometheusRule" || value.kind === "ConfigMap") && typeof value.apiVersion === "string")
+    return validateObject(value).map((p) => `${named}: ${p.path}: expected ${p.expected}`);
+  if (value.kind === undefined && "groups" in value) {
+    const asRule: Json = {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PrometheusRule",
+      metadata: { name: "rules" },
+    };
+    return validateObject({ ...asRule, spec: { groups: value.groups } }).map(
+      (p) => `rule file: ${p.path.replace(/^spec\./, "")}: expected ${p.expected}`,
+    );
+  }
+  return [];
 }
 
 /** The strings of a YAML document that hold PromQL or dashboards. */
