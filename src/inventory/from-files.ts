@@ -67,6 +67,7 @@ export function readManifests(paths: readonly string[], options: ReadOptions = {
       problems,
     );
   }
+  inventory.mergeRedefinitions();
   return { inventory, files, documents, unrendered };
 }
 

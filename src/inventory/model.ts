@@ -70,7 +70,6 @@ export class Inventory {
   readonly invalid: InvalidEntry[] = [];
   /** Objects read from files that were defined again later: the later definition replaced it. */
   readonly redefined: Redefinition[] = [];
-  private readonly fromFiles = new Map<string, InventoryEntry>();
 
   constructor(readonly source: InventorySource) {}
 
@@ -84,18 +83,6 @@ export class Inventory {
     }
     this.firstByName.delete(key);
     const entry: InventoryEntry = origin ? { object, origin } : { object };
-    if (origin) {
-      // kubectl apply -f applies both definitions in turn: the later one is what the cluster keeps.
-      const id = `${key}\0${object.metadata.namespace ?? ""}\0${object.metadata.name}`;
-      const earlier = this.fromFiles.get(id);
-      if (earlier?.origin) {
-        this.redefined.push({ ref: ref(object), first: earlier.origin, again: origin });
-        earlier.object = object;
-        earlier.origin = origin;
-        return true;
-      }
-      this.fromFiles.set(id, entry);
-    }
     push(this.byKind, key, entry);
     if (info.namespaced) {
       let byNs = this.byKindNs.get(key);
@@ -106,6 +93,44 @@ export class Inventory {
       push(byNs, object.metadata.namespace ?? "", entry);
     }
     return true;
+  }
+
+  /**
+   * After reading files: an object defined twice keeps its first place with the later
+   * definition, as kubectl apply -f leaves it (it applies both in turn), and is recorded in
+   * `redefined`. One pass per kind and namespace with a set of that bucket's names only, so
+   * that reading 200 MB of manifests holds no index of every object.
+   */
+  mergeRedefinitions(): void {
+    for (const [key, entries] of this.byKind) {
+      const byNs = this.byKindNs.get(key);
+      const buckets = byNs ? [...byNs.values()] : [entries];
+      const dropped = new Set<InventoryEntry>();
+      for (const bucket of buckets) {
+        const first = new Map<string, InventoryEntry>();
+        for (const entry of bucket) {
+          const earlier = first.get(entry.object.metadata.name);
+          if (!earlier) first.set(entry.object.metadata.name, entry);
+          else if (earlier.origin && entry.origin) {
+            this.redefined.push({ ref: ref(entry.object), first: earlier.origin, again: entry.origin });
+            earlier.object = entry.object;
+            earlier.origin = entry.origin;
+            dropped.add(entry);
+          }
+        }
+      }
+      if (dropped.size === 0) continue;
+      this.firstByName.delete(key);
+      this.byKind.set(
+        key,
+        entries.filter((e) => !dropped.has(e)),
+      );
+      for (const [ns, bucket] of byNs ?? [])
+        byNs?.set(
+          ns,
+          bucket.filter((e) => !dropped.has(e)),
+        );
+    }
   }
 
   /** Keeps an object that failed its schema apart from those the migration reasons about. */
