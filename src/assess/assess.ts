@@ -4,7 +4,7 @@
 import { byCodePoint, type Inventory } from "../inventory/model.js";
 import type { NamespaceMode } from "../mesh/namespace-state.js";
 import type { ObservedEdge } from "../waves/graph.js";
-import { MeshContext, NamespaceContext, type WaypointFacts } from "./context.js";
+import { MeshContext, type WaypointFacts } from "./context.js";
 import { type AssessedDisposition, assessedDispositions } from "./dispositions.js";
 import { type Finding, SEVERITY_ORDER, type Severity } from "./finding.js";
 import { MESH_CHECKS, NAMESPACE_CHECKS } from "./registry.js";
@@ -43,7 +43,7 @@ export function assess(
   const findings: Finding[] = [...meshFindings];
   const perNamespace: NamespaceAssessment[] = [];
   for (const namespace of namespaces) {
-    const ctx = new NamespaceContext(mesh, namespace);
+    const ctx = mesh.namespace(namespace);
     const own = NAMESPACE_CHECKS.flatMap((check) => check(ctx));
     findings.push(...own);
     const counts = { blocker: 0, warning: 0, info: 0 };

@@ -30,6 +30,7 @@ export class MeshContext {
   private onSidecars: Set<string> | undefined;
   private ingress: IngressBackend[] | undefined;
   private gitopsFacts: GitopsCluster | undefined;
+  private readonly contexts = new Map<string, NamespaceContext>();
 
   readonly observed: readonly ObservedEdge[];
   private readonly givenRoot: string | undefined;
@@ -64,12 +65,25 @@ export class MeshContext {
     return this.gitopsFacts;
   }
 
+  /**
+   * One context per namespace for the mesh's lifetime: sidecarNamespaces() works out every
+   * namespace's state, and the checks, the plan and status then ask for it again.
+   */
+  namespace(name: string): NamespaceContext {
+    let ctx = this.contexts.get(name);
+    if (!ctx) {
+      ctx = new NamespaceContext(this, name);
+      this.contexts.set(name, ctx);
+    }
+    return ctx;
+  }
+
   /** Namespaces whose pods still run (or would get) sidecars: not restarted into ambient yet. */
   sidecarNamespaces(): Set<string> {
     if (!this.onSidecars) {
       this.onSidecars = new Set();
       for (const ns of this.inventory.namespaceNames()) {
-        const { mode } = new NamespaceContext(this, ns).state();
+        const { mode } = this.namespace(ns).state();
         if (mode === "sidecar" || mode === "migrating") this.onSidecars.add(ns);
       }
     }

@@ -3,7 +3,7 @@
 // one between steps gets the steps it has left.
 
 import { type Assessment, type AssessOptions, assess, type NamespaceAssessment } from "../assess/assess.js";
-import { MeshContext, NamespaceContext } from "../assess/context.js";
+import { MeshContext, type NamespaceContext } from "../assess/context.js";
 import type { Finding } from "../assess/finding.js";
 import { restartExplanation, restartMethodOf } from "../assess/restart.js";
 import { namespaceRef, type ObjectRef, refOf } from "../inventory/identity.js";
@@ -75,7 +75,7 @@ export function buildPlan(
   return {
     namespaces: assessment.namespaces.map((a) =>
       planNamespace(
-        new NamespaceContext(mesh, a.namespace),
+        mesh.namespace(a.namespace),
         a,
         [...meshFindings, ...(byNamespace.get(a.namespace) ?? [])],
         options,

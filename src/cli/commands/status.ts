@@ -2,7 +2,7 @@
 // (or for manifests with -f). It reads each kind once, whatever the number of namespaces.
 
 import { Command } from "commander";
-import { MeshContext, NamespaceContext } from "../../assess/context.js";
+import { MeshContext, type NamespaceContext } from "../../assess/context.js";
 import { readSyncz, type SyncStates } from "../../cluster/istiod-syncz.js";
 import { readZtunnel, type ZtunnelConfig } from "../../cluster/ztunnel.js";
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
@@ -66,7 +66,7 @@ export function namespaceStatuses(inventory: Inventory, namespaces: readonly str
   const mesh = new MeshContext(inventory);
   const onSidecars = mesh.sidecarNamespaces();
   return namespaces.map((namespace) => {
-    const ctx = new NamespaceContext(mesh, namespace);
+    const ctx = mesh.namespace(namespace);
     const state = ctx.state();
     const pods = inventory.inNamespace(K.Pod, namespace);
     return {
