@@ -24,12 +24,13 @@ import type { KubeObject } from "../src/inventory/model.js";
 import { buildPlan } from "../src/plan/build.js";
 import { migrateNamespace } from "../src/run/execute.js";
 import { newHolderIdentity } from "../src/run/lock.js";
+import { testbedDir } from "./testbed.js";
 
 const repo = new URL("../../../..", import.meta.url).pathname; // node_modules/.cache/am-bench/bench/
 const { values: args } = parseArgs({
   options: {
     runs: { type: "string", default: "1" },
-    kubeconfig: { type: "string", default: join(repo, ".testbed/kubeconfig") },
+    kubeconfig: { type: "string", default: join(testbedDir, "kubeconfig") },
   },
 });
 
