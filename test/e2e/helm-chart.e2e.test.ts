@@ -1,14 +1,14 @@
 // The Helm chart rendered by real helm (scripts/helm.sh builds it once from the Go module proxy):
 // it gives the objects deploy/controller gives (the same CRD, deploy/rbac's rules, the
 // controller's RBAC, the Deployment's security settings and flags), its values change what they
-// say, and the testbed's apiserver accepts every rendered object (server-side dry run).
+// say, and the testbed's apiserver accepts every rendered object (server-side dry run). deploy/controller
+// is built by kubectl's own kustomize, as `kubectl apply -k` builds it.
 
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parse, parseAllDocuments, stringify } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
 import type { KubeObject } from "../../src/inventory/model.js";
 import { kubectl, repoRoot } from "./harness.js";
 
@@ -34,16 +34,16 @@ async function helmTemplate(...set: string[]): Promise<KubeObject[]> {
     .filter((d) => d);
 }
 
-function kustomize(dir: string): KubeObject[] {
-  const k = parse(readFileSync(join(dir, "kustomization.yaml"), "utf8")) as { resources: string[] };
-  return k.resources.flatMap((r) =>
-    r.endsWith(".yaml")
-      ? parseAllDocuments(readFileSync(join(dir, r), "utf8")).map((d) => d.toJS() as KubeObject)
-      : kustomize(join(dir, r)),
-  );
+/** deploy/controller as kubectl apply -k builds it (kubectl's own kustomize). */
+async function kustomize(dir: string): Promise<KubeObject[]> {
+  const { stdout } = await kubectl(["kustomize", dir]);
+  return parseAllDocuments(stdout)
+    .map((d) => d.toJS() as KubeObject)
+    .filter((d) => d);
 }
 
-const shipped = kustomize(join(repoRoot, "deploy/controller"));
+const controllerDir = join(repoRoot, "deploy/controller");
+let shipped: KubeObject[];
 const one = (docs: KubeObject[], kind: string, name: string) => {
   const found = docs.find((d) => d.kind === kind && d.metadata.name === name);
   if (!found)
@@ -55,6 +55,7 @@ let rendered: KubeObject[];
 
 beforeAll(async () => {
   rendered = await helmTemplate();
+  shipped = await kustomize(controllerDir);
 });
 
 describe("helm template deploy/helm/ambient-migrate", () => {
@@ -116,6 +117,14 @@ describe("helm template deploy/helm/ambient-migrate", () => {
       persistentVolumeClaim: { claimName: "am-backups" },
     });
     expect(pod.containers[0].args.slice(-2)).toEqual(["--watch-selector", "shard=a"]);
+  });
+
+  it("kubectl apply -k deploy/controller: the apiserver accepts every object (server-side dry run)", async () => {
+    const r = await kubectl(["apply", "--dry-run=server", "-k", controllerDir]);
+    for (const d of shipped) expect(r.stdout).toContain(`/${d.metadata.name}`);
+    expect(shipped.map((d) => d.kind)).toEqual(
+      expect.arrayContaining(["CustomResourceDefinition", "Deployment"]),
+    );
   });
 
   it("the testbed's apiserver accepts every rendered object (server-side dry run)", async () => {
