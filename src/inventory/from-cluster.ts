@@ -27,7 +27,7 @@ const REQUIRED_GROUPS = new Set(["networking.istio.io", "security.istio.io"]);
  * namespaces 4 of 5 MB), kept by their controllers, and nothing the tool reads or changes. Left
  * out by the apiserver, so they are neither sent nor parsed.
  */
-const PUBLISHED_CERTIFICATES = ["kube-root-ca.crt", "istio-ca-root-cert", "istio-ca-crl"];
+export const PUBLISHED_CERTIFICATES = ["kube-root-ca.crt", "istio-ca-root-cert", "istio-ca-crl"];
 const LIST_OPTIONS: Record<string, ListOptions> = {
   [kindKey("", "ConfigMap")]: {
     fieldSelector: PUBLISHED_CERTIFICATES.map((name) => `metadata.name!=${name}`).join(","),
