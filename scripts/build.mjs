@@ -1,9 +1,12 @@
-// Builds the CLI with esbuild into dist/ambient-migrate.js: one ES module to read and compile
-// at start-up instead of a graph of hundreds. What only a live cluster needs
-// (@kubernetes/client-node and its dependencies, several MB) sits behind dynamic import()s and
-// is split into dist/chunks/, read only when a command reaches a cluster: `--version` and `-f`
-// runs never parse it.
+// Builds the CLI with esbuild into dist/ambient-migrate.js: a few ES modules to read and compile
+// at start-up instead of a graph of hundreds. The entry holds commander and every command's
+// definition (flags and help); what each command does (src/cli/actions/) is imported when it runs,
+// and esbuild splits it, with what it alone needs, into dist/chunks/. So `assess -f` never reads
+// the analysis, translation, observability or run code, and the cluster client
+// (@kubernetes/client-node and its dependencies, several MB) is read only when a command
+// reaches a cluster. `--version` is answered in bin/ before any of it loads.
 import { rmSync } from "node:fs";
+import { builtinModules, createRequire } from "node:module";
 import { resolve } from "node:path";
 import { build } from "esbuild";
 import { compileSchemas } from "./compile-schemas.mjs";
@@ -28,6 +31,47 @@ const clientNodeWithoutSideEffects = {
   },
 };
 
+// `import ... from "node:fs"` makes Node build an ES module facade of the built-in: it reads
+// every export, and getters such as fs.promises, process.report or util.diff load modules of
+// their own (~12 ms of each start-up for the built-ins the CLI imports, more than reading its
+// own commands). require() (the banner's) gives the module itself, and each export is read where
+// it is imported. child_process (with net, dgram and streams, ~8 ms) only commander imports, for
+// executable subcommands this CLI does not have: it is loaded when first used.
+const builtins = new Set(builtinModules.flatMap((m) => (m.startsWith("node:") ? [m] : [m, `node:${m}`])));
+const lazyBuiltins = new Set(["node:child_process"]);
+const builtinsWithoutFacades = {
+  name: "builtins-without-facades",
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) =>
+      args.kind === "import-statement" && builtins.has(args.path)
+        ? { path: args.path.startsWith("node:") ? args.path : `node:${args.path}`, namespace: "builtin" }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "builtin" }, ({ path }) => {
+      const name = JSON.stringify(path);
+      if (lazyBuiltins.has(path))
+        return {
+          contents: `export default new Proxy({}, { get: (_, key) => require(${name})[key] });`,
+        };
+      // Each export a pure read, so that esbuild drops those nothing imports.
+      const keys = Object.keys(createRequire(import.meta.url)(path)).filter((k) =>
+        /^[A-Za-z_$][\w$]*$/.test(k),
+      );
+      return {
+        contents: [
+          `const builtin = require(${name});`,
+          "const read = (key) => builtin[key];",
+          "export default builtin;",
+          ...keys.map((k) => {
+            const local = `${path.slice(5).replace(/\W/g, "_")}_${k}`;
+            return `const ${local} = /* @__PURE__ */ read(${JSON.stringify(k)}); export { ${local} as ${k} };`;
+          }),
+        ].join("\n"),
+      };
+    });
+  },
+};
+
 await compileSchemas();
 rmSync("dist", { recursive: true, force: true });
 await build({
@@ -45,6 +89,6 @@ await build({
   },
   // Optional native add-ons of ws and debug, required inside try/catch: left out on purpose.
   external: ["bufferutil", "utf-8-validate", "supports-color"],
-  plugins: [clientNodeWithoutSideEffects],
+  plugins: [clientNodeWithoutSideEffects, builtinsWithoutFacades],
   logLevel: "warning",
 });

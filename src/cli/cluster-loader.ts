@@ -1,8 +1,9 @@
-// Registers the live cluster reader with the CLI context. The client and the reader are
-// imported only when a command actually reads a cluster (no -f), so file-only runs stay light.
+// How commands reach a live cluster. The client and the reader are imported only when a command
+// actually reads a cluster (no -f), so file-only runs stay light.
 
 import type { ClusterPort } from "../cluster/port.js";
-import { type GlobalOptions, setClusterLoader } from "./context.js";
+import type { Inventory } from "../inventory/model.js";
+import type { GlobalOptions } from "./context.js";
 
 export type ClusterConnector = (
   options: Pick<GlobalOptions, "kubeconfig" | "context">,
@@ -32,8 +33,12 @@ export async function clusterPortFor(
   return connector(options, note);
 }
 
-setClusterLoader(async (options, note) => {
+/** Reads the cluster the flags name (what `loadMesh` reads without -f). */
+export async function readClusterInventory(
+  options: Pick<GlobalOptions, "kubeconfig" | "context">,
+  note: (message: string) => void,
+): Promise<Inventory> {
   const port = await clusterPortFor(options, note);
   const { readCluster } = await import("../inventory/from-cluster.js");
   return readCluster(port, { note });
-});
+}

@@ -7,6 +7,7 @@ import { readManifests } from "../inventory/from-files.js";
 import { type Inventory, labelsOf } from "../inventory/model.js";
 import { parseSelector } from "../inventory/selector.js";
 import { someOf } from "../text.js";
+import { readClusterInventory } from "./cluster-loader.js";
 import { type OutputFormat, parseOutputFormat } from "./output.js";
 
 export interface GlobalOptions {
@@ -71,15 +72,6 @@ export interface LoadedMesh {
   summary: string;
 }
 
-export type ClusterLoader = (options: GlobalOptions, note: (message: string) => void) => Promise<Inventory>;
-
-let clusterLoader: ClusterLoader | undefined;
-
-/** The live reader registers itself here, so that file-only code paths never load the client. */
-export function setClusterLoader(loader: ClusterLoader): void {
-  clusterLoader = loader;
-}
-
 /** Reads the input the flags name; `note` says where it connects (progress goes to stderr). */
 export async function loadMesh(options: GlobalOptions, note: (message: string) => void): Promise<LoadedMesh> {
   let inventory: Inventory;
@@ -105,14 +97,7 @@ export async function loadMesh(options: GlobalOptions, note: (message: string) =
         ? `, ${skipped} of kinds the migration ignores skipped (${[...inventory.skipped.keys()].join(", ")})`
         : "");
   } else {
-    if (!clusterLoader) {
-      throw new AmbientMigrateError(
-        "no input: give manifests with -f, or a cluster with --kubeconfig/--context",
-        ExitCode.usage,
-        "try: ambient-migrate plan -f examples/bookinfo-mesh",
-      );
-    }
-    inventory = await clusterLoader(options, note);
+    inventory = await readClusterInventory(options, note);
     summary = `read ${inventory.count()} object(s) from the cluster`;
   }
   return { inventory, namespaces: selectNamespaces(inventory, options, note), summary };

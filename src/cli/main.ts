@@ -2,11 +2,10 @@
 // and the one place where errors become exit codes.
 
 import { Command, CommanderError, Option } from "commander";
+import packageJson from "../../package.json" with { type: "json" };
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { commands } from "./commands/index.js";
 import { type IOStreams, processStreams, styleFor } from "./streams.js";
-import "./cluster-loader.js";
-import packageJson from "../../package.json" with { type: "json" };
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 

@@ -2,7 +2,6 @@
 // handler (first Ctrl-C finishes the current change and records it; a second one quits at
 // once), and the y/N confirmation.
 
-import { createInterface } from "node:readline/promises";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { parseDurationMs } from "../translate/durations.js";
 
@@ -53,6 +52,8 @@ export async function confirm(question: string, yes: boolean): Promise<boolean> 
       "pass --yes to confirm non-interactively (or --dry-run=client to only print the changes)",
     );
   }
+  // Imported here: readline costs every start-up a few milliseconds, and few runs ask anything.
+  const { createInterface } = await import("node:readline/promises");
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(`${question} [y/N] `);

@@ -2,36 +2,13 @@
 // or as data (-o json|yaml) for scripts and for `migrate`.
 
 import { Command, Option } from "commander";
-import { checksFor } from "../../analysis/checks.js";
-import { defaultSloAnalysis } from "../../analysis/load.js";
-import { describeChecks } from "../../analysis/render.js";
-import { serviceTargets } from "../../analysis/targets.js";
-import { ExitCode } from "../../errors.js";
-import { type CommitFormat, planCommits } from "../../gitops/commits.js";
-import { writeFilesInto } from "../../output-files.js";
-import { planNamespaces } from "../../plan/build.js";
-import { renderPlanText } from "../../plan/render-text.js";
-import { observedTraffic, renderWaves, wavesOf } from "../../waves/waves.js";
 import { addAnalysisFlags } from "../analysis-flags.js";
-import { globalOptions, loadMesh } from "../context.js";
-import { structured } from "../output.js";
-import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
-import { addPrometheusFlags, type PrometheusFlags, prometheusConnection } from "../prometheus-flags.js";
-import { type IOStreams, noteTo } from "../streams.js";
-
-interface PlanFlags extends PrometheusFlags {
-  failOnBlocked?: boolean;
-  waves?: boolean;
-  prometheus?: string;
-  window: string;
-  slo?: "default";
-  outputDir?: string;
-  format: CommitFormat;
-  overwrite?: boolean;
-}
+import { withPlanFlags } from "../plan-flags.js";
+import { addPrometheusFlags } from "../prometheus-flags.js";
+import type { IOStreams } from "../streams.js";
+import { lazyAction } from "./lazy.js";
 
 export function planCommand(io: IOStreams): Command {
-  const note = noteTo(io);
   const command = withPlanFlags(
     new Command("plan")
       .description("plan each namespace's six migration steps: changes, checks, kubectl lines and rollback")
@@ -87,63 +64,5 @@ After each sync: ambient-migrate migrate --verify-only -n NS --step N (exit 0, o
 (the query, its condition, the steps it is judged after, and which telemetry each Service has);
 -o json then adds {"analysis":[{"namespace":..., "checks":[...]}]} (docs/analysis.md).`,
     )
-    .action(async (options: PlanFlags, command: Command) => {
-      const global = globalOptions(command);
-      const loaded = await loadMesh(global, note);
-      note(loaded.summary);
-      const connection = prometheusConnection(options);
-      const observed = await observedTraffic({ window: options.window, prometheus: connection }, note);
-      const plan = planNamespaces(loaded.inventory, loaded.namespaces, {
-        ...planOptionsOf(options),
-        observed,
-      });
-      const waves = options.waves ? wavesOf(loaded.inventory, plan, observed) : undefined;
-      if (options.outputDir) {
-        const planFlags = Object.entries(planOptionsOf(options)).map(([key, value]) => {
-          const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-          return value === true ? flag : `${flag} ${String(value)}`;
-        });
-        const files = planCommits(
-          loaded.inventory,
-          plan,
-          waves ?? wavesOf(loaded.inventory, plan, observed),
-          {
-            format: options.format,
-            now: new Date(),
-            planFlags,
-          },
-        );
-        const written = writeFilesInto(options.outputDir, files, {
-          overwrite: options.overwrite === true,
-          flag: "--output-dir",
-        });
-        note(
-          `wrote ${written.length} file(s) to ${options.outputDir} (format ${options.format}); start with its README.md`,
-        );
-      }
-      const slo = options.slo
-        ? defaultSloAnalysis(options.prometheus ?? "http://prometheus:9090")
-        : undefined;
-      const analysis = slo
-        ? plan.namespaces.map((p) => ({
-            namespace: p.namespace,
-            checks: checksFor(slo, p.namespace, serviceTargets(loaded.inventory, p)),
-          }))
-        : undefined;
-      const sloText =
-        slo && analysis
-          ? `\n${analysis.flatMap((a) => [...describeChecks(slo, a.namespace, a.checks), ""]).join("\n")}`
-          : "";
-      if (global.output === "table")
-        io.out.write((waves ? renderWaves(waves) : "") + renderPlanText(plan) + sloText);
-      else
-        io.out.write(
-          structured(
-            { ...(waves ? { waves } : {}), ...plan, ...(analysis ? { analysis } : {}) },
-            global.output,
-          ),
-        );
-      if (options.failOnBlocked && plan.namespaces.some((n) => n.blocked))
-        process.exitCode = ExitCode.blockersFound;
-    });
+    .action(lazyAction(io, () => import("../actions/plan.js")));
 }

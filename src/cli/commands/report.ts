@@ -2,15 +2,11 @@
 // namespaces by state, what blocks them, each namespace's six steps, translations and journal.
 
 import { Command } from "commander";
-import { buildReport } from "../../report/data.js";
-import { renderReportHtml } from "../../report/html.js";
-import { globalOptions, loadMesh } from "../context.js";
-import { structured } from "../output.js";
-import { planOptionsOf, withPlanFlags } from "../plan-flags.js";
-import { type IOStreams, noteTo } from "../streams.js";
+import { withPlanFlags } from "../plan-flags.js";
+import type { IOStreams } from "../streams.js";
+import { lazyAction } from "./lazy.js";
 
 export function reportCommand(io: IOStreams): Command {
-  const note = noteTo(io);
   return withPlanFlags(
     new Command("report").description(
       "write a self-contained HTML report of the migration (-o html), from files or a live cluster",
@@ -32,11 +28,5 @@ Examples:
   ambient-migrate report -f examples/bookinfo-mesh -o html > report.html
   ambient-migrate report -A -o html > report.html          from the current kubeconfig context`,
     )
-    .action(async (flags: object, command: Command) => {
-      const global = globalOptions(command, { html: true });
-      const loaded = await loadMesh(global, note);
-      note(loaded.summary);
-      const data = buildReport(loaded.inventory, loaded.namespaces, planOptionsOf(flags));
-      io.out.write(global.output === "table" ? renderReportHtml(data) : structured(data, global.output));
-    });
+    .action(lazyAction(io, () => import("../actions/report.js")));
 }

@@ -6,8 +6,8 @@
 import { createLogUpdate } from "log-update";
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
 import type { Inventory } from "../../inventory/model.js";
+import { type ClusterNamespaceStatus, namespaceStatuses, renderStatus } from "../actions/status.js";
 import { clusterPortFor } from "../cluster-loader.js";
-import { type ClusterNamespaceStatus, namespaceStatuses, renderStatus } from "../commands/status.js";
 import { type GlobalOptions, selectNamespaces } from "../context.js";
 import type { IOStreams } from "../streams.js";
 import { watchInventory } from "./watched-inventory.js";

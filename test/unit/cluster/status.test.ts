@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { namespaceStatuses, renderStatus } from "../../../src/cli/commands/status.js";
+import { namespaceStatuses, renderStatus } from "../../../src/cli/actions/status.js";
 import { FakeClusterPort } from "../../../src/cluster/fake.js";
 import { readCluster } from "../../../src/inventory/from-cluster.js";
 import type { KubeObject } from "../../../src/inventory/model.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MeshContext, NamespaceContext } from "../../../src/assess/context.js";
-import { namespaceStatuses, renderStatus } from "../../../src/cli/commands/status.js";
+import { namespaceStatuses, renderStatus } from "../../../src/cli/actions/status.js";
 import {
   bypassExemptions,
   bypassShrinks,

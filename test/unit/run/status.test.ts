@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { namespaceStatuses } from "../../../src/cli/commands/status.js";
+import { namespaceStatuses } from "../../../src/cli/actions/status.js";
 import { Inventory } from "../../../src/inventory/model.js";
 import { journalConfigMap, newJournal } from "../../../src/run/journal.js";
 import { NS, namespace } from "./sim.js";
