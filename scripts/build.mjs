@@ -83,6 +83,10 @@ await build({
   platform: "node",
   format: "esm",
   target: "node22",
+  // Fewer bytes to read, decode and hash at each start-up (a third less); names are kept, so
+  // that an internal error's stack still names its functions.
+  minifyWhitespace: true,
+  minifySyntax: true,
   // Dependencies written as CommonJS require() Node's built-ins; an ES module has no require.
   banner: {
     js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);',
