@@ -1,16 +1,13 @@
-// The wire under the cluster port: raw HTTP to the apiserver, authenticated by
-// @kubernetes/client-node (certificates, tokens, exec plugins) but never through its typed
-// models. Kept to three operations so that unit tests can replace it with a fake.
+// The wire under the cluster port: raw HTTP to the apiserver over Node's own https client,
+// authenticated by @kubernetes/client-node (certificates, tokens, exec plugins, proxies) but
+// never through its typed models or its fetch (undici and web streams cost more than the JSON
+// they carry: a live read of 1,000 namespaces spent more time in them than in parsing). Kept
+// to three operations so that unit tests can replace it with a fake.
 
+import type { Agent as HttpAgent, IncomingMessage, RequestOptions } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { PassThrough } from "node:stream";
-import {
-  HttpMethod,
-  IsomorphicFetchHttpLibrary,
-  type KubeConfig,
-  RequestContext,
-} from "@kubernetes/client-node";
-// Not re-exported by the package's index.
-import { WebSocketHandler } from "@kubernetes/client-node/dist/web-socket-handler.js";
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { LoadedKubeconfig } from "./kubeconfig.js";
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -56,51 +53,126 @@ export interface Transport {
 
 const REQUEST_TIMEOUT_MS = 60_000;
 
-function url(server: string, req: HttpRequest): string {
+function url(server: string, req: HttpRequest): URL {
   const u = new URL(server.replace(/\/+$/, "") + req.path);
   for (const [key, value] of Object.entries(req.query ?? {})) {
     if (value !== undefined) u.searchParams.set(key, String(value));
   }
-  return u.toString();
+  return u;
+}
+
+/**
+ * node:http for a plain-http server (a local proxy such as kubectl proxy). Taken as the CommonJS
+ * module: importing it as an ES module enumerates its exports, which loads Node's own undici.
+ */
+async function httpModule(): Promise<typeof import("node:http")> {
+  return process.getBuiltinModule?.("node:http") ?? (await import("node:http"));
+}
+
+/** The TLS identity client-node puts into request options, which a connection pool is built from. */
+const TLS_OPTIONS = ["ca", "cert", "key", "pfx", "passphrase", "rejectUnauthorized", "servername"] as const;
+
+/**
+ * Splits a byte stream into lines, decoding each line once: the pieces of a line that spans
+ * several chunks are joined when its end arrives, never re-copied chunk by chunk.
+ */
+export class LineSplitter {
+  private carry: Buffer[] = [];
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    let newline = chunk.indexOf(10);
+    while (newline >= 0) {
+      let line: string;
+      if (this.carry.length > 0) {
+        this.carry.push(chunk.subarray(0, newline));
+        line = Buffer.concat(this.carry).toString("utf8");
+        this.carry = [];
+      } else line = chunk.toString("utf8", start, newline);
+      this.emit(line);
+      start = newline + 1;
+      newline = chunk.indexOf(10, start);
+    }
+    if (start < chunk.length) this.carry.push(chunk.subarray(start));
+  }
+
+  /** The last line, when the stream ended without a newline. */
+  end(): void {
+    if (this.carry.length > 0) this.emit(Buffer.concat(this.carry).toString("utf8"));
+    this.carry = [];
+  }
+
+  private emit(line: string): void {
+    const trimmed = line.trim();
+    if (trimmed) this.onLine(trimmed);
+  }
 }
 
 export class KubeTransport implements Transport {
   readonly context: string;
   readonly server: string;
   private readonly config: KubeConfig;
-  private readonly http = new IsomorphicFetchHttpLibrary();
+  private readonly proxied: boolean;
   /**
-   * The connection pool of the run. client-node builds a new undici Agent for every request, so
-   * each one would open (and TLS-handshake) a connection of its own; the first one is kept and
-   * its connections reused. The TLS identity of a kubeconfig context is fixed for a run.
+   * The connection pool of the run, with keep-alive: client-node's own agent opens (and
+   * TLS-handshakes) a new connection for every request. Built from the first request's TLS
+   * options: the TLS identity of a kubeconfig context is fixed for a run.
    */
-  private dispatcher: ReturnType<RequestContext["getDispatcher"]>;
+  private agent: HttpAgent | undefined;
 
   constructor(loaded: LoadedKubeconfig) {
     this.config = loaded.config;
     this.context = loaded.context;
     this.server = loaded.server;
+    // Through a proxy, client-node's agent speaks to it (CONNECT, SOCKS): that one is kept.
+    this.proxied = Boolean(loaded.config.getCurrentCluster()?.proxyUrl);
   }
 
-  private async send(req: HttpRequest, signal: AbortSignal) {
-    const ctx = new RequestContext(url(this.server, req), HttpMethod[req.method]);
-    ctx.setHeaderParam("Accept", req.accept ?? "application/json");
-    if (req.body !== undefined) {
-      ctx.setBody(typeof req.body === "string" ? req.body : JSON.stringify(req.body));
-      ctx.setHeaderParam("Content-Type", req.contentType ?? "application/json");
+  /** The response's head; its body is left to the caller. Rejects with the abort reason on abort. */
+  private async send(req: HttpRequest, signal: AbortSignal): Promise<IncomingMessage> {
+    const target = url(this.server, req);
+    // Certificates, the bearer token (an exec plugin's, refreshed when it expires), basic auth.
+    const options: RequestOptions & Record<string, unknown> = {
+      headers: { Accept: req.accept ?? "application/json" },
+    };
+    await this.config.applyToHTTPSOptions(options);
+    signal.throwIfAborted();
+    if (!this.proxied) {
+      this.agent ??= await this.pool(target, options);
+      options.agent = this.agent;
     }
-    await this.config.applySecurityAuthentication(ctx);
-    this.dispatcher ??= ctx.getDispatcher();
-    if (this.dispatcher) ctx.setDispatcher(this.dispatcher);
-    ctx.setSignal(signal);
-    return this.http.send(ctx).toPromise();
+    const body =
+      req.body === undefined ? undefined : typeof req.body === "string" ? req.body : JSON.stringify(req.body);
+    if (body !== undefined) {
+      (options.headers as Record<string, string>)["Content-Type"] = req.contentType ?? "application/json";
+      (options.headers as Record<string, string>)["Content-Length"] = String(Buffer.byteLength(body));
+    }
+    options.method = req.method;
+    const send = target.protocol === "http:" ? (await httpModule()).request : httpsRequest;
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const outgoing = send(target, options, resolve);
+      const abort = () => outgoing.destroy(signal.reason);
+      signal.addEventListener("abort", abort, { once: true });
+      outgoing.on("error", (err) => reject(signal.aborted ? signal.reason : err));
+      outgoing.on("close", () => signal.removeEventListener("abort", abort));
+      outgoing.end(body);
+    });
+  }
+
+  private async pool(target: URL, options: Record<string, unknown>): Promise<HttpAgent> {
+    if (target.protocol === "http:") return new (await httpModule()).Agent({ keepAlive: true });
+    const tls: Record<string, unknown> = { keepAlive: true };
+    for (const key of TLS_OPTIONS) if (options[key] !== undefined) tls[key] = options[key];
+    return new HttpsAgent(tls);
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
     const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
     const response = await this.send(req, signal);
-    return { status: response.httpStatusCode, text: await response.body.text() };
+    return { status: response.statusCode ?? 0, text: await readText(response, signal) };
   }
 
   async stream(
@@ -122,25 +194,24 @@ export class KubeTransport implements Transport {
     arm();
     try {
       const response = await this.send(req, signal);
-      if (response.httpStatusCode !== 200) {
-        return { status: response.httpStatusCode, text: await response.body.text() };
+      if (response.statusCode !== 200) {
+        return { status: response.statusCode ?? 0, text: await readText(response, signal) };
       }
-      const body = response.body.stream();
-      if (!body) return { status: 200, text: "" };
-      const decoder = new TextDecoder();
-      let pending = "";
-      for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-        arm();
-        pending += decoder.decode(chunk, { stream: true });
-        let newline = pending.indexOf("\n");
-        while (newline >= 0) {
-          const line = pending.slice(0, newline).trim();
-          pending = pending.slice(newline + 1);
-          if (line) onLine(line);
-          newline = pending.indexOf("\n");
-        }
-      }
-      if (pending.trim()) onLine(pending.trim());
+      const lines = new LineSplitter(onLine);
+      await new Promise<void>((resolve, reject) => {
+        response.on("data", (chunk: Buffer) => {
+          arm();
+          lines.push(chunk);
+        });
+        response.on("end", () => {
+          lines.end();
+          resolve();
+        });
+        response.on("error", (err) => reject(signal.aborted ? signal.reason : err));
+        // The caller's abort ends a watch-list once its initial objects are in.
+        signal.addEventListener("abort", () => response.destroy(), { once: true });
+        response.on("close", () => (signal.aborted ? reject(signal.reason) : resolve()));
+      });
       return { status: 200, text: "" };
     } catch (err) {
       // The caller's own abort is a normal end, not a failure.
@@ -218,7 +289,8 @@ export class KubeTransport implements Transport {
 /**
  * client-node's PortForward.portForward for one port, on client-node's WebSocketHandler.
  * PortForward itself also carries Service and Deployment helpers, whose generated API classes
- * (megabytes) the bundle would then load for every command that reaches a cluster.
+ * (megabytes) the bundle would then load for every command that reaches a cluster. Imported
+ * here, on the first port-forward: ws is not loaded by the commands that only read.
  */
 async function forwardPort(
   config: KubeConfig,
@@ -228,6 +300,8 @@ async function forwardPort(
   errors: PassThrough,
   input: PassThrough,
 ) {
+  // Not re-exported by the package's index.
+  const { WebSocketHandler } = await import("@kubernetes/client-node/dist/web-socket-handler.js");
   const handler = new WebSocketHandler(config);
   const path = `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}/portforward?ports=${port}`;
   // Stream 0 carries the data and stream 1 the errors; each opens with the port number.
@@ -241,4 +315,26 @@ async function forwardPort(
   });
   WebSocketHandler.handleStandardInput(ws, input, 0);
   return ws;
+}
+
+/** A response's whole body as text; rejects with the abort reason when the signal aborts first. */
+function readText(response: IncomingMessage, signal: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const abort = () => response.destroy();
+    signal.addEventListener("abort", abort, { once: true });
+    response.on("data", (chunk: Buffer) => chunks.push(chunk));
+    response.on("end", () => {
+      signal.removeEventListener("abort", abort);
+      resolve(Buffer.concat(chunks).toString("utf8"));
+    });
+    response.on("error", (err) => reject(signal.aborted ? signal.reason : err));
+    response.on("close", () => {
+      if (response.complete) return;
+      const early = Object.assign(new Error("the connection closed before the response ended"), {
+        code: "ECONNRESET",
+      });
+      reject(signal.aborted ? signal.reason : early);
+    });
+  });
 }

@@ -14,7 +14,8 @@ const UNIT_MS: Record<string, number> = {
 /** Milliseconds, or undefined when the text is not a duration. */
 export function parseDurationMs(text: unknown): number | undefined {
   if (typeof text !== "string" || text.trim() === "") return undefined;
-  const re = /(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)/gy;
+  // \u00b5 is µ: the bundle stays ASCII (see scripts/build.mjs).
+  const re = /(\d+(?:\.\d+)?)(ms|us|\u00b5s|ns|h|m|s)/gy;
   let total = 0;
   let end = 0;
   for (let m = re.exec(text); m; m = re.exec(text)) {

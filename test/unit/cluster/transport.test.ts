@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadKubeconfig } from "../../../src/cluster/kubeconfig.js";
-import { KubeTransport } from "../../../src/cluster/transport.js";
+import { KubeTransport, LineSplitter } from "../../../src/cluster/transport.js";
 
 let dir: string;
 let server: Server;
@@ -28,6 +28,14 @@ beforeAll(async () => {
   );
   const cert = readFileSync(join(dir, "cert.pem"));
   server = createServer({ cert, key: readFileSync(join(dir, "key.pem")) }, (req, res) => {
+    if (req.url?.startsWith("/watch")) {
+      // A watch whose lines are cut anywhere, even inside a character of two bytes.
+      const body = Buffer.from('{"n":1,"s":"é"}\n{"n":2}\n\n{"n":3,"s":"ü"}');
+      res.setHeader("content-type", "application/json");
+      for (let i = 0; i < body.length; i += 5) res.write(body.subarray(i, i + 5));
+      res.end();
+      return;
+    }
     // Answers a little later, so that requests sent together are in flight together.
     setTimeout(() => {
       res.setHeader("content-type", "application/json");
@@ -79,5 +87,28 @@ describe("KubeTransport", () => {
     }
     expect(first.map((r) => JSON.parse(r.text).path)).toEqual([0, 1, 2, 3].map((i) => `/api/v1/thing-${i}`));
     expect(handshakes).toBe(4);
+  });
+});
+
+describe("KubeTransport.stream", () => {
+  it("gives each line once, whole, however the bytes were cut, the last one without its newline too", async () => {
+    const transport = new KubeTransport(loadKubeconfig({ kubeconfig }));
+    const lines: string[] = [];
+    const end = await transport.stream({ method: "GET", path: "/watch" }, (l) => lines.push(l), {
+      idleTimeoutMs: 10_000,
+    });
+    expect(end.status).toBe(200);
+    expect(lines.map((l) => JSON.parse(l))).toEqual([{ n: 1, s: "é" }, { n: 2 }, { n: 3, s: "ü" }]);
+  });
+});
+
+describe("LineSplitter", () => {
+  it("joins a line cut over many chunks and decodes it once", () => {
+    const lines: string[] = [];
+    const split = new LineSplitter((l) => lines.push(l));
+    const bytes = Buffer.from("ab€c\nd\n  \nefg");
+    for (const b of bytes) split.push(Buffer.from([b]));
+    split.end();
+    expect(lines).toEqual(["ab€c", "d", "efg"]);
   });
 });
