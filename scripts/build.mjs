@@ -129,10 +129,8 @@ await build({
   // Optional native add-ons of ws and debug, required inside try/catch: left out on purpose.
   external: ["bufferutil", "utf-8-validate", "supports-color"],
   plugins: [clientNodeLazyDependencies, clientNodeWithoutSideEffects, builtinsWithoutFacades],
-  // Less for Node to read and parse at every start, all of it ASCII (one non-ASCII character
-  // in a comment makes V8 decode a whole file as UTF-16); names are kept for stack traces.
-  minifyWhitespace: true,
-  minifySyntax: true,
+  // All of it ASCII: one non-ASCII character (a comment's dash) makes V8 decode a whole file
+  // as UTF-16.
   legalComments: "none",
   charset: "ascii",
   logLevel: "warning",

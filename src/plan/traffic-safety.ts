@@ -50,9 +50,18 @@ export function hboneAllowPolicies(ctx: NamespaceContext): { object: KubeObject;
 const BYPASS_SUFFIX = "-bypass-deny";
 
 /** The tool's waypoint-bypass DENY policies (translate --bypass-deny), with their exempt principals. */
-function bypassDenyPolicies(inventory: Inventory): { policy: KubeObject; exempt: string[] }[] {
-  return inventory
-    .list(K.AuthorizationPolicy)
+/** The bypass DENY policies of one namespace, or of the whole inventory. */
+function bypassDenyPolicies(
+  inventory: Inventory,
+  namespace?: string,
+): { policy: KubeObject; exempt: string[] }[] {
+  // One namespace's own policies only: status asks for every namespace in turn, and scanning
+  // every policy of the cluster each time was quadratic in the number of namespaces.
+  const policies =
+    namespace === undefined
+      ? inventory.list(K.AuthorizationPolicy)
+      : inventory.inNamespace(K.AuthorizationPolicy, namespace);
+  return policies
     .filter(
       (p) =>
         p.metadata.name.endsWith(BYPASS_SUFFIX) &&
@@ -97,8 +106,7 @@ export function bypassShrinks(
 /** For `status`: which sidecar callers the bypass DENY policies of a namespace still exempt. */
 export function bypassExemptions(inventory: Inventory, namespace: string): string[] {
   const callers = new Set<string>();
-  for (const { policy, exempt } of bypassDenyPolicies(inventory)) {
-    if (policy.metadata.namespace !== namespace) continue;
+  for (const { exempt } of bypassDenyPolicies(inventory, namespace)) {
     for (const p of exempt) callers.add(namespaceOfPrincipal(p) ?? p);
   }
   return [...callers].sort();
