@@ -36,6 +36,22 @@ beforeAll(async () => {
       res.end();
       return;
     }
+    if (req.method === "PATCH") {
+      // Echoes what arrived: method, content type and length, and the body itself.
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        res.setHeader("content-type", "application/json");
+        res.end(
+          JSON.stringify({
+            contentType: req.headers["content-type"],
+            length: req.headers["content-length"],
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+      });
+      return;
+    }
     // Answers a little later, so that requests sent together are in flight together.
     setTimeout(() => {
       res.setHeader("content-type", "application/json");
@@ -110,5 +126,23 @@ describe("LineSplitter", () => {
     for (const b of bytes) split.push(Buffer.from([b]));
     split.end();
     expect(lines).toEqual(["ab€c", "d", "efg"]);
+  });
+});
+
+describe("KubeTransport.request with a body", () => {
+  it("sends it whole, with its content type and its length in bytes (not characters)", async () => {
+    const transport = new KubeTransport(loadKubeconfig({ kubeconfig }));
+    const patch = { metadata: { labels: { note: "café" } } };
+    const r = await transport.request({
+      method: "PATCH",
+      path: "/api/v1/namespaces/a",
+      body: patch,
+      contentType: "application/merge-patch+json",
+    });
+    expect(r.status).toBe(200);
+    const echoed = JSON.parse(r.text);
+    expect(echoed.contentType).toBe("application/merge-patch+json");
+    expect(Number(echoed.length)).toBe(Buffer.byteLength(JSON.stringify(patch)));
+    expect(JSON.parse(echoed.body)).toEqual(patch);
   });
 });
