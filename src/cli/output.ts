@@ -20,6 +20,14 @@ export function structured(value: unknown, format: "json" | "yaml"): string {
 
 /** Columns separated by three spaces, headers upper-case, like `kubectl get`. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  return [...tableLines(headers, rows)].join("");
+}
+
+/** The table's lines, each with its newline: a table of 200,000 rows is written, not joined. */
+export function* tableLines(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+): Generator<string> {
   const cellsOf = (cells: readonly string[]) => cells.map(escapeControls);
   const all = [headers.map((h) => h.toUpperCase()), ...rows].map(cellsOf);
   // A loop, not Math.max(...): a spread of 100,000 rows overflows the stack.
@@ -27,12 +35,27 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
   for (const cells of all) {
     for (const [i, c] of cells.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
   }
-  const line = (cells: readonly string[]) =>
-    cells
+  for (const cells of all)
+    yield `${cells
       .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
       .join("   ")
-      .trimEnd();
-  return `${all.map(line).join("\n")}\n`;
+      .trimEnd()}\n`;
+}
+
+/** Writes text given in pieces, in writes of about 64 KB (one per piece would be a system call each). */
+export function writeAll(out: { write(text: string): unknown }, pieces: Iterable<string>): void {
+  let pending: string[] = [];
+  let size = 0;
+  for (const piece of pieces) {
+    pending.push(piece);
+    size += piece.length;
+    if (size >= 65536) {
+      out.write(pending.join(""));
+      pending = [];
+      size = 0;
+    }
+  }
+  if (pending.length > 0) out.write(pending.join(""));
 }
 
 /**

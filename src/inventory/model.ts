@@ -171,7 +171,10 @@ export class Inventory {
 
   originOf(object: KubeObject): Origin | undefined {
     const key = kindKey(groupOf(object.apiVersion), object.kind);
-    return this.byKind.get(key)?.find((e) => e.object === object)?.origin;
+    // Searched in the object's namespace only: a search of the whole kind, for each finding,
+    // grew with the square of the mesh.
+    const entries = this.byKindNs.get(key)?.get(object.metadata.namespace ?? "") ?? this.byKind.get(key);
+    return entries?.find((e) => e.object === object)?.origin;
   }
 
   namespaceObject(name: string): KubeObject | undefined {

@@ -48,11 +48,39 @@ export function planNamespaces(
   return buildPlan(inventory, assess(inventory, namespaces, options), options);
 }
 
+/** planNamespaces, with each namespace planned only when the iteration reaches it. */
+export function planNamespacesStreamed(
+  inventory: Inventory,
+  namespaces: readonly string[],
+  options: PlanOptions & AssessOptions & BuildOptions,
+): PlanStream {
+  return streamPlan(inventory, assess(inventory, namespaces, options), options);
+}
+
 export function buildPlan(
   inventory: Inventory,
   assessment: Assessment,
   options: PlanOptions & BuildOptions = {},
 ): Plan {
+  const planned = streamPlan(inventory, assessment, options);
+  return { namespaces: [...planned.namespaces], observability: planned.observability };
+}
+
+/** A plan whose namespaces are planned one at a time, as they are read. */
+export interface PlanStream {
+  namespaces: Iterable<NamespacePlan>;
+  observability: Plan["observability"];
+}
+
+/**
+ * The plan, each namespace planned only when the iteration reaches it: a text plan of 37,000
+ * namespaces is printed namespace by namespace without holding every namespace's steps at once.
+ */
+export function streamPlan(
+  inventory: Inventory,
+  assessment: Assessment,
+  options: PlanOptions & BuildOptions = {},
+): PlanStream {
   const mesh = new MeshContext(inventory, options);
   const byNamespace = new Map<string, Finding[]>();
   const meshFindings = assessment.findings.filter((f) => f.scope === "mesh");
@@ -72,18 +100,18 @@ export function buildPlan(
     ...options,
     rootNamespace: mesh.rootNamespace,
   });
-  return {
-    namespaces: assessment.namespaces.map((a) =>
-      planNamespace(
+  const willMigrate = new Set(migrating);
+  function* namespaces(): Generator<NamespacePlan> {
+    for (const a of assessment.namespaces)
+      yield planNamespace(
         mesh.namespace(a.namespace),
         a,
         [...meshFindings, ...(byNamespace.get(a.namespace) ?? [])],
         options,
-        migrating.includes(a.namespace) ? translated(a.namespace) : undefined,
-      ),
-    ),
-    observability: { documents: documentsToRewrite(mesh) },
-  };
+        willMigrate.has(a.namespace) ? translated(a.namespace) : undefined,
+      );
+  }
+  return { namespaces: namespaces(), observability: { documents: documentsToRewrite(mesh) } };
 }
 
 function planNamespace(

@@ -89,6 +89,22 @@ function renderNamespacePlan(plan: NamespacePlan): string {
 }
 
 export function renderPlanText(plan: Plan): string {
+  return [...planTextChunks(plan)].join("");
+}
+
+/**
+ * The text plan in pieces, one namespace each, in order: written as they come, a plan of tens
+ * of thousands of namespaces never exists as one string (nor its namespaces' plans at once).
+ */
+export function* planTextChunks(plan: {
+  namespaces: Iterable<NamespacePlan>;
+  observability?: Plan["observability"];
+}): Generator<string> {
+  let first = true;
+  for (const namespace of plan.namespaces) {
+    yield `${first ? "" : "\n\n"}${renderNamespacePlan(namespace)}`;
+    first = false;
+  }
   const documents = plan.observability?.documents ?? [];
   const rewrite =
     documents.length === 0
@@ -99,5 +115,5 @@ export function renderPlanText(plan: Plan): string {
               `  ${d.source}${d.origin ? ` (${d.origin})` : ""}: ${d.rewritten} quer(ies) rewritten, ${d.flagged} to check by hand`,
           )
           .join("\n")}`;
-  return `${plan.namespaces.map(renderNamespacePlan).join("\n\n")}${rewrite}\n`;
+  yield `${rewrite}\n`;
 }

@@ -5,7 +5,7 @@ import { type Assessment, assess } from "../../assess/assess.js";
 import { ExitCode } from "../../errors.js";
 import { observedTraffic } from "../../waves/waves.js";
 import { globalOptions, loadMesh } from "../context.js";
-import { escapeControls, structured, table } from "../output.js";
+import { escapeControls, structured, tableLines, writeAll } from "../output.js";
 import { type PrometheusFlags, prometheusConnection } from "../prometheus-flags.js";
 import { type IOStreams, noteTo } from "../streams.js";
 
@@ -23,11 +23,8 @@ export async function action(
     note,
   );
   const assessment = assess(loaded.inventory, loaded.namespaces, { observed });
-  io.out.write(
-    options.output === "table"
-      ? renderAssessment(assessment)
-      : structured(assessmentDocument(assessment), options.output),
-  );
+  if (options.output === "table") writeAll(io.out, renderAssessment(assessment));
+  else io.out.write(structured(assessmentDocument(assessment), options.output));
   if (assessment.findings.some((f) => f.severity === "blocker")) process.exitCode = ExitCode.blockersFound;
 }
 
@@ -56,7 +53,8 @@ function assessmentDocument(assessment: Assessment) {
   };
 }
 
-function renderAssessment(assessment: Assessment): string {
+/** The findings table, the remedies and a line per namespace, in pieces to write as they come. */
+function* renderAssessment(assessment: Assessment): Generator<string> {
   const rows = assessment.findings.map((f) => [
     f.namespace,
     f.severity,
@@ -64,7 +62,7 @@ function renderAssessment(assessment: Assessment): string {
     `${f.kind}/${f.name}`,
     f.message,
   ]);
-  const parts = [table(["namespace", "severity", "code", "object", "message"], rows)];
+  yield* tableLines(["namespace", "severity", "code", "object", "message"], rows);
   const remedies = [
     ...new Set(
       assessment.findings
@@ -75,14 +73,11 @@ function renderAssessment(assessment: Assessment): string {
         ),
     ),
   ];
-  if (remedies.length > 0) parts.push(`\nRemedies:\n${remedies.join("\n")}\n`);
-  parts.push(
-    `\n${assessment.namespaces
-      .map(
-        (n) =>
-          `${escapeControls(n.namespace)}: ${n.blocked ? "BLOCKED" : "ok"}, ${n.counts.blocker} blocker(s), ${n.counts.warning} warning(s), ${n.counts.info} info; ${n.state.summary}`,
-      )
-      .join("\n")}\n`,
-  );
-  return parts.join("");
+  if (remedies.length > 0) {
+    yield "\nRemedies:\n";
+    for (const remedy of remedies) yield `${remedy}\n`;
+  }
+  yield "\n";
+  for (const n of assessment.namespaces)
+    yield `${escapeControls(n.namespace)}: ${n.blocked ? "BLOCKED" : "ok"}, ${n.counts.blocker} blocker(s), ${n.counts.warning} warning(s), ${n.counts.info} info; ${n.state.summary}\n`;
 }

@@ -8,8 +8,9 @@ import { serviceTargets } from "../../analysis/targets.js";
 import { ExitCode } from "../../errors.js";
 import { type CommitFormat, planCommits } from "../../gitops/commits.js";
 import { writeFilesInto } from "../../output-files.js";
-import { planNamespaces } from "../../plan/build.js";
-import { renderPlanText } from "../../plan/render-text.js";
+import { planNamespaces, planNamespacesStreamed } from "../../plan/build.js";
+import type { NamespacePlan } from "../../plan/model.js";
+import { planTextChunks, renderPlanText } from "../../plan/render-text.js";
 import { observedTraffic, renderWaves, wavesOf } from "../../waves/waves.js";
 import { globalOptions, loadMesh } from "../context.js";
 import { structured } from "../output.js";
@@ -35,10 +36,25 @@ export async function action(io: IOStreams, options: PlanFlags, command: Command
   note(loaded.summary);
   const connection = prometheusConnection(options);
   const observed = await observedTraffic({ window: options.window, prometheus: connection }, note);
-  const plan = planNamespaces(loaded.inventory, loaded.namespaces, {
-    ...planOptionsOf(options),
-    observed,
-  });
+  const planOptions = { ...planOptionsOf(options), observed };
+  const slo = options.slo ? defaultSloAnalysis(options.prometheus ?? "http://prometheus:9090") : undefined;
+  // The common case, a text plan and nothing else: each namespace is planned and written in
+  // turn, so that a plan of tens of thousands of namespaces never sits in memory whole.
+  if (global.output === "table" && !options.waves && !options.outputDir && !slo) {
+    const streamed = planNamespacesStreamed(loaded.inventory, loaded.namespaces, planOptions);
+    let blocked = false;
+    const noteBlocked = function* (plans: Iterable<NamespacePlan>) {
+      for (const p of plans) {
+        blocked ||= p.blocked;
+        yield p;
+      }
+    };
+    for (const chunk of planTextChunks({ ...streamed, namespaces: noteBlocked(streamed.namespaces) }))
+      io.out.write(chunk);
+    if (options.failOnBlocked && blocked) process.exitCode = ExitCode.blockersFound;
+    return;
+  }
+  const plan = planNamespaces(loaded.inventory, loaded.namespaces, planOptions);
   const waves = options.waves ? wavesOf(loaded.inventory, plan, observed) : undefined;
   if (options.outputDir) {
     const planFlags = Object.entries(planOptionsOf(options)).map(([key, value]) => {
@@ -58,7 +74,6 @@ export async function action(io: IOStreams, options: PlanFlags, command: Command
       `wrote ${written.length} file(s) to ${options.outputDir} (format ${options.format}); start with its README.md`,
     );
   }
-  const slo = options.slo ? defaultSloAnalysis(options.prometheus ?? "http://prometheus:9090") : undefined;
   const analysis = slo
     ? plan.namespaces.map((p) => ({
         namespace: p.namespace,

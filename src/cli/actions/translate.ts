@@ -8,7 +8,7 @@ import { type OutputFile, safeFileName, writeFilesInto, writeOutputFile } from "
 import { toJson, toYaml } from "../../serialize.js";
 import { hasErrors, type ReportEntry, translate } from "../../translate/index.js";
 import { globalOptions, loadMesh } from "../context.js";
-import { table } from "../output.js";
+import { tableLines, writeAll } from "../output.js";
 import { planOptionsOf } from "../plan-flags.js";
 import { type IOStreams, noteTo } from "../streams.js";
 
@@ -39,7 +39,9 @@ export async function action(io: IOStreams, flags: TranslateFlags, command: Comm
     );
     note(`wrote ${files.length} file(s) to ${flags.outputDir}: ${files.join(", ")}`);
   } else {
-    io.out.write(render(result.objects));
+    // Written object by object: tens of thousands of objects are never one string.
+    if (global.output === "json") io.out.write(render(result.objects));
+    else writeAll(io.out, yamlDocuments(result.objects));
     if (result.afterRestart.length > 0) {
       note(
         `${result.afterRestart.length} bypass DENY polic(ies) are not printed: they must be applied after step 4; use --output-dir to get them`,
@@ -51,7 +53,7 @@ export async function action(io: IOStreams, flags: TranslateFlags, command: Comm
     writeOutputFile(flags.report, flags.report.endsWith(".json") ? toJson(data) : toYaml(data), "--report");
     note(`report written to ${flags.report}`);
   } else if (result.report.length > 0) {
-    io.err.write(reportTable(result.report));
+    writeAll(io.err, reportTable(result.report));
   }
   note(summary(result.report, result.objects.length + result.afterRestart.length));
   if (hasErrors(result.report)) process.exitCode = ExitCode.blockersFound;
@@ -76,8 +78,12 @@ function perNamespace(
   }));
 }
 
-function reportTable(report: readonly ReportEntry[]): string {
-  return table(
+function* yamlDocuments(objects: readonly KubeObject[]): Generator<string> {
+  for (const [i, object] of objects.entries()) yield `${i === 0 ? "" : "---\n"}${toYaml(object)}`;
+}
+
+function reportTable(report: readonly ReportEntry[]): Iterable<string> {
+  return tableLines(
     ["level", "source", "field", "message"],
     report.map((e) => [
       e.level,
