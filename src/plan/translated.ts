@@ -70,12 +70,13 @@ export function translateForPlan(
   for (const d of all.dispositions) part(d.source.namespace ?? "").dispositions.push(d);
   // A waypoint belongs to the plan of the namespace whose source needs it (it may live elsewhere).
   for (const w of all.waypoints) part(w.neededBy.split("/")[1] ?? "").waypoints.push(w);
-  for (const e of all.report) part(e.source.namespace).report.push(e);
+  // A plan shows errors and warnings only: the info entries (most of a report) are not kept.
+  for (const e of all.report) if (e.level !== "info") part(e.source.namespace).report.push(e);
   return (namespace) => translatedConfig(inventory, namespace, part(namespace));
 }
 
 function translatedConfig(inventory: Inventory, namespace: string, t: Translation): TranslatedConfig {
-  const report = t.report.filter((e) => e.level !== "info");
+  const report = t.report;
   const incomplete = new Set(
     report
       .filter((e) => e.level === "error")
