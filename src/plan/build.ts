@@ -76,7 +76,7 @@ export interface PlanStream {
  * The plan, each namespace planned only when the iteration reaches it: a text plan of 37,000
  * namespaces is printed namespace by namespace without holding every namespace's steps at once.
  */
-export function streamPlan(
+function streamPlan(
   inventory: Inventory,
   assessment: Assessment,
   options: PlanOptions & BuildOptions = {},

@@ -1,4 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { readManifests } from "../../../src/inventory/from-files.js";
+import { planNamespaces } from "../../../src/plan/build.js";
+import { renderPlanText } from "../../../src/plan/render-text.js";
 import { EXAMPLE, runCli } from "../assess/helpers.js";
 
 describe("ambient-migrate plan", () => {
@@ -48,5 +51,12 @@ describe("ambient-migrate plan", () => {
   it("speaks YAML", async () => {
     const { stdout } = await runCli(["plan", "-f", EXAMPLE, "-n", "orders", "-o", "yaml"]);
     expect(stdout).toMatch(/^namespaces:\n {2}- namespace: orders/);
+  });
+
+  it("writes the text plan namespace by namespace, exactly the text of the whole plan", async () => {
+    const { inventory } = readManifests([EXAMPLE]);
+    const whole = renderPlanText(planNamespaces(inventory, inventory.namespaceNames(), {}));
+    expect(whole).toContain("Namespace payments:");
+    expect((await runCli(["plan", "-f", EXAMPLE])).stdout).toBe(whole);
   });
 });
