@@ -126,7 +126,7 @@ class Run {
     if (this.journalVersion) await this.journalIntact();
     const written = await writeJournal(this.port, this.journal, this.now());
     this.journalVersion = written.metadata.resourceVersion;
-    saveJournalCopy(this.options.backupDir, this.journal);
+    await saveJournalCopy(this.options.backupDir, this.journal);
     this.emit({
       event: "journal",
       phase: "written",
@@ -490,7 +490,7 @@ async function migrateNamespaceRun(
         () => true,
         () => false,
       );
-      saveJournalCopy(options.backupDir, journal);
+      await saveJournalCopy(options.backupDir, journal);
       if (written)
         options.events?.({
           event: "journal",

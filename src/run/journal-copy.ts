@@ -4,7 +4,8 @@
 // mid-run. Without the copy, a namespace that shows the tool's traces but has no journal is
 // refused with what was found: the values its changes replaced would be unknown.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { concurrentEdit } from "../cluster/errors.js";
 import { managedFieldsOf } from "../cluster/managed-fields.js";
@@ -17,12 +18,17 @@ export function journalCopyPath(dir: string, namespace: string): string {
   return resolve(dir, `${namespace}.journal.json`);
 }
 
-/** Writes the copy atomically (a crash leaves the previous one whole). */
-export function saveJournalCopy(dir: string, journal: Journal): void {
-  mkdirSync(dir, { recursive: true });
+/**
+ * Writes the copy atomically (a crash leaves the previous one whole); resolved once it is renamed
+ * into place, so a caller that awaits it changes nothing before the copy is there. Asynchronous:
+ * a synchronous write and rename (ext4 flushes the new file's data first) blocked every
+ * namespace's run, 25 times per namespace, not only the one that saved.
+ */
+export async function saveJournalCopy(dir: string, journal: Journal): Promise<void> {
+  await mkdir(dir, { recursive: true });
   const path = journalCopyPath(dir, journal.namespace);
-  writeFileSync(`${path}.partial`, JSON.stringify(journal, null, 1));
-  renameSync(`${path}.partial`, path);
+  await writeFile(`${path}.partial`, JSON.stringify(journal, null, 1));
+  await rename(`${path}.partial`, path);
 }
 
 export function readJournalCopy(dir: string, namespace: string): Journal | undefined {

@@ -86,7 +86,7 @@ async function rollbackRun(
   let journal: Journal | undefined;
   const save = async (j: Journal) => {
     await writeJournal(port, j);
-    if (options.backupDir) saveJournalCopy(options.backupDir, j);
+    if (options.backupDir) await saveJournalCopy(options.backupDir, j);
     emit({ event: "journal", phase: "written", status: j.status, step: j.currentStep });
   };
   try {

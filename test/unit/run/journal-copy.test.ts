@@ -17,9 +17,9 @@ import {
 const journal = { namespace: "shop", status: "running", changes: [] } as unknown as Journal;
 
 describe("journal copy", () => {
-  it("is written atomically beside the backups and read back for its namespace only", () => {
+  it("is written atomically beside the backups and read back for its namespace only", async () => {
     const dir = join(mkdtempSync(join(tmpdir(), "am-copy-")), "nested");
-    saveJournalCopy(dir, journal);
+    await saveJournalCopy(dir, journal);
     expect(journalCopyPath(dir, "shop")).toBe(join(dir, "shop.journal.json"));
     expect(readJournalCopy(dir, "shop")).toEqual(journal);
     expect(readJournalCopy(dir, "other")).toBeUndefined();
