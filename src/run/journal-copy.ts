@@ -25,9 +25,14 @@ export function journalCopyPath(dir: string, namespace: string): string {
  * namespace's run, 25 times per namespace, not only the one that saved.
  */
 export async function saveJournalCopy(dir: string, journal: Journal): Promise<void> {
-  await mkdir(dir, { recursive: true });
   const path = journalCopyPath(dir, journal.namespace);
-  await writeFile(`${path}.partial`, JSON.stringify(journal, null, 1));
+  const text = JSON.stringify(journal, null, 1);
+  // The directory is made when a write finds it missing, not before each of the many saves.
+  await writeFile(`${path}.partial`, text).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== "ENOENT") throw err;
+    await mkdir(dir, { recursive: true });
+    await writeFile(`${path}.partial`, text);
+  });
   await rename(`${path}.partial`, path);
 }
 
