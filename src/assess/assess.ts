@@ -57,6 +57,7 @@ export function assess(
       waypoint: ctx.waypoint(),
       dispositions: assessedDispositions(ctx, sortFindings([...own])),
     });
+    ctx.forget();
   }
   return { findings: sortFindings(findings), namespaces: perNamespace };
 }

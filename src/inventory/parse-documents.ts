@@ -127,6 +127,7 @@ function internUnlessDeeper(value: unknown, max: number, strings: StringTable): 
       const child = value[i];
       if (typeof child === "string") value[i] = strings.intern(child);
       else if (internUnlessDeeper(child, max - 1, strings)) return true;
+      else if (Array.isArray(child)) value[i] = child.slice();
     }
     return false;
   }
@@ -135,6 +136,7 @@ function internUnlessDeeper(value: unknown, max: number, strings: StringTable): 
     const child = object[key];
     if (typeof child === "string") object[key] = strings.intern(child);
     else if (internUnlessDeeper(child, max - 1, strings)) return true;
+    else if (Array.isArray(child)) object[key] = child.slice();
   }
   return false;
 }

@@ -102,14 +102,17 @@ function streamPlan(
   });
   const willMigrate = new Set(migrating);
   function* namespaces(): Generator<NamespacePlan> {
-    for (const a of assessment.namespaces)
+    for (const a of assessment.namespaces) {
+      const ctx = mesh.namespace(a.namespace);
       yield planNamespace(
-        mesh.namespace(a.namespace),
+        ctx,
         a,
         [...meshFindings, ...(byNamespace.get(a.namespace) ?? [])],
         options,
         willMigrate.has(a.namespace) ? translated(a.namespace) : undefined,
       );
+      ctx.forget();
+    }
   }
   return { namespaces: namespaces(), observability: { documents: documentsToRewrite(mesh) } };
 }

@@ -4,7 +4,8 @@
 
 import type { TranslateOptions } from "../translate/index.js";
 
-export interface PlanOptions extends TranslateOptions {
+/** A plan always drops the translation's info entries: `infos` is not the user's to choose. */
+export interface PlanOptions extends Omit<TranslateOptions, "infos"> {
   /** Migrate a namespace even when some source cannot be translated faithfully; such sources stay. */
   acceptTranslationLosses?: boolean;
   /** Step 3 also removes the pod template keys that make the injector select a workload on its own. */

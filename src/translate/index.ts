@@ -11,7 +11,7 @@ import { waypointGateway } from "../mesh/waypoint.js";
 import { someOf } from "../text.js";
 import { SOURCE_ANNOTATION, sourceName } from "./meta.js";
 import { translatePolicy } from "./policies.js";
-import type { ReportEntry } from "./report.js";
+import { newReport, type ReportEntry } from "./report.js";
 import { translateDestinationRule } from "./subsets.js";
 import { translateVirtualService } from "./virtual-service.js";
 import { existingWaypoint } from "./waypoints.js";
@@ -24,6 +24,8 @@ export interface TranslateOptions {
   bypassDeny?: boolean;
   /** Istio's root namespace, whose policies apply mesh-wide (default: the mesh config's). */
   rootNamespace?: string;
+  /** Keep the report's info entries (default); a plan, which shows only problems, does not. */
+  infos?: boolean;
 }
 
 export interface Translation {
@@ -70,7 +72,7 @@ export function translate(
   namespaces: readonly string[],
   options: TranslateOptions = {},
 ): Translation {
-  const report: ReportEntry[] = [];
+  const report = newReport(options.infos ?? true);
   const objects: KubeObject[] = [];
   const replaces: KubeObject[] = [];
   const afterRestart: KubeObject[] = [];

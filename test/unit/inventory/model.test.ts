@@ -32,3 +32,24 @@ describe("Inventory.get", () => {
     expect(inventory.namespaceObject("ns-5000")).toBeUndefined();
   });
 });
+
+describe("Inventory.originOf", () => {
+  it("finds where an object was read in a namespace of thousands, and in one added later", () => {
+    const inventory = new Inventory({ type: "files", paths: [] });
+    const objects = Array.from({ length: 2000 }, (_, i) => object("Service", `svc-${i}`, "big"));
+    objects.forEach((o, i) => {
+      inventory.add(o, { file: "big.yaml", line: i * 10 + 1 });
+    });
+    inventory.add(object("Service", "svc-0", "small"), { file: "small.yaml", line: 3 });
+    expect(inventory.originOf(objects[1234] as KubeObject)).toEqual({ file: "big.yaml", line: 12341 });
+    const late = object("Service", "late", "big");
+    inventory.add(late, { file: "late.yaml", line: 7 });
+    expect(inventory.originOf(late)).toEqual({ file: "late.yaml", line: 7 });
+    expect(inventory.originOf(inventory.get(K.Service, "small", "svc-0") as KubeObject)).toEqual({
+      file: "small.yaml",
+      line: 3,
+    });
+    // An equal object that was not read has no origin: objects are told apart by identity.
+    expect(inventory.originOf(object("Service", "svc-5", "big"))).toBeUndefined();
+  });
+});

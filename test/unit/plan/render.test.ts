@@ -84,4 +84,34 @@ describe("render-kubectl", () => {
       "kubectl rollout status deployment/web -n shop --timeout=10m  # pods show 2/2 again",
     ]);
   });
+
+  it("renders a step's kubectl lines on first read, and writes them in JSON in their place", () => {
+    const restart: Change = {
+      type: "restart",
+      target: { apiVersion: "apps/v1", kind: "Deployment", namespace: "shop", name: "web" },
+      method: "rollout-restart",
+    };
+    const step = renderStep({ id: "restart", changes: [restart], gates: [], notes: [] });
+    expect(Object.keys(step)).toEqual([
+      "id",
+      "step",
+      "title",
+      "changes",
+      "gates",
+      "notes",
+      "commands",
+      "verify",
+      "rollback",
+    ]);
+    const json = JSON.parse(JSON.stringify(step));
+    expect(Object.keys(json)).toEqual(Object.keys(step));
+    expect(json.commands).toEqual(["kubectl rollout restart deployment/web -n shop"]);
+    // Read once, a field is a plain value from then on (and stays the same array).
+    expect(step.commands).toBe(step.commands);
+    expect(Object.getOwnPropertyDescriptor(step, "commands")).toMatchObject({ writable: true });
+    // Two steps never share what they render from.
+    const other = renderStep({ id: "restart", changes: [], gates: [], notes: [] });
+    expect(other.commands).toEqual([]);
+    expect(other.rollback).toEqual([]);
+  });
 });

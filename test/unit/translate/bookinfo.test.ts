@@ -119,3 +119,21 @@ describe("two VirtualServices for one host", () => {
     expect(shared.map((e) => e.source.name).sort()).toEqual(["reviews-a", "reviews-b"]);
   });
 });
+
+describe("a report without info entries (what a plan keeps)", () => {
+  it("keeps every warning and error, in order, and drops only the info entries", () => {
+    const { inventory } = readManifests(
+      [PLATFORM, ALL_SUBSETS, ...samples.map((f) => fileURLToPath(new URL(f, NETWORKING)))],
+      {
+        defaultNamespace: "bookinfo",
+      },
+    );
+    const full = translate(inventory, inventory.namespaceNames());
+    const problems = translate(inventory, inventory.namespaceNames(), { infos: false });
+    expect(full.report.some((e) => e.level === "info")).toBe(true);
+    expect(problems.report.length).toBeGreaterThan(0);
+    expect(problems.report).toEqual(full.report.filter((e) => e.level !== "info"));
+    expect(problems.objects).toEqual(full.objects);
+    expect(problems.dispositions).toEqual(full.dispositions);
+  });
+});
