@@ -84,7 +84,8 @@ export class Inventory {
       return false;
     }
     this.firstByName.delete(key);
-    this.originIndex.clear();
+    // Map.clear() makes a new table even when empty: a measurable part of reading 45,000 objects.
+    if (this.originIndex.size > 0) this.originIndex.clear();
     const entry: InventoryEntry = origin ? { object, origin } : { object };
     push(this.byKind, key, entry);
     if (info.namespaced) {
