@@ -54,7 +54,7 @@ export function planNamespacesStreamed(
   namespaces: readonly string[],
   options: PlanOptions & AssessOptions & BuildOptions,
 ): PlanStream {
-  return streamPlan(inventory, assess(inventory, namespaces, options), options);
+  return streamPlan(inventory, assess(inventory, namespaces, options), options, true);
 }
 
 export function buildPlan(
@@ -62,7 +62,7 @@ export function buildPlan(
   assessment: Assessment,
   options: PlanOptions & BuildOptions = {},
 ): Plan {
-  const planned = streamPlan(inventory, assessment, options);
+  const planned = streamPlan(inventory, assessment, options, false);
   return { namespaces: [...planned.namespaces], observability: planned.observability };
 }
 
@@ -79,7 +79,9 @@ export interface PlanStream {
 function streamPlan(
   inventory: Inventory,
   assessment: Assessment,
-  options: PlanOptions & BuildOptions = {},
+  options: PlanOptions & BuildOptions,
+  /** Namespaces are planned one at a time and let go: what waits for them is held compactly. */
+  streamed: boolean,
 ): PlanStream {
   const mesh = new MeshContext(inventory, options);
   const byNamespace = new Map<string, Finding[]>();
@@ -96,10 +98,12 @@ function streamPlan(
       (a) => !a.blocked && (options.allSteps || a.state.mode !== "ambient") && a.state.mode !== "not-meshed",
     )
     .map((a) => a.namespace);
-  const translated = translateForPlan(inventory, migrating, {
-    ...options,
-    rootNamespace: mesh.rootNamespace,
-  });
+  const translated = translateForPlan(
+    inventory,
+    migrating,
+    { ...options, rootNamespace: mesh.rootNamespace },
+    streamed,
+  );
   const willMigrate = new Set(migrating);
   function* namespaces(): Generator<NamespacePlan> {
     for (const a of assessment.namespaces) {

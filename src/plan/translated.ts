@@ -47,6 +47,8 @@ export function translateForPlan(
   inventory: Inventory,
   namespaces: readonly string[],
   options: PlanOptions,
+  /** Hold each namespace's part as JSON text until it is asked for (a plan printed as it is made). */
+  compact = false,
 ): (namespace: string) => TranslatedConfig {
   const all = translate(inventory, namespaces, { ...options, infos: false });
   const parts = new Map<string, Translation>();
@@ -71,6 +73,7 @@ export function translateForPlan(
   // A waypoint belongs to the plan of the namespace whose source needs it (it may live elsewhere).
   for (const w of all.waypoints) part(w.neededBy.split("/")[1] ?? "").waypoints.push(w);
   for (const e of all.report) part(e.source.namespace).report.push(e);
+  if (!compact) return (namespace) => translatedConfig(inventory, namespace, part(namespace));
   // Each namespace's part waits as JSON text until the plan reaches it: as objects, the
   // translated configuration of a 37,000-namespace mesh held 200 MB beside the inventory.
   const waiting = new Map<string, string>();
