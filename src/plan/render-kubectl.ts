@@ -31,7 +31,7 @@ export function renderStep(draft: StepDraft, restoreFirst: readonly Change[] = [
     notes: draft.notes,
   } as Step;
   Object.defineProperty(step, SOURCE, { value: { draft, restoreFirst } });
-  for (const key of LAZY_KEYS) Object.defineProperty(step, key, LAZY[key]);
+  Object.defineProperties(step, LAZY_FIELDS);
   return step;
 }
 
@@ -39,10 +39,8 @@ export function renderStep(draft: StepDraft, restoreFirst: readonly Change[] = [
 const SOURCE = Symbol("step source");
 
 type Source = { draft: StepDraft; restoreFirst: readonly Change[] };
-type LazyKey = "commands" | "verify" | "rollback";
-const LAZY_KEYS: readonly LazyKey[] = ["commands", "verify", "rollback"];
 
-const RENDER: Record<LazyKey, (source: Source) => string[]> = {
+const RENDER: Record<"commands" | "verify" | "rollback", (source: Source) => string[]> = {
   commands: ({ draft }) => draft.changes.flatMap(changeCommands),
   verify: ({ draft }) => draft.gates.flatMap(gateVerify),
   rollback: ({ draft, restoreFirst }) => [
@@ -59,17 +57,17 @@ const RENDER: Record<LazyKey, (source: Source) => string[]> = {
  * getter pair in the old generation, and a closure per step kept each step's draft alive until
  * the next full collection (880 MB of garbage promoted while a 37,000-namespace plan was printed).
  */
-const LAZY = Object.fromEntries(
-  LAZY_KEYS.map((key) => [
+const LAZY_FIELDS: PropertyDescriptorMap = Object.fromEntries(
+  Object.entries(RENDER).map(([key, render]) => [
     key,
     {
       enumerable: true,
       configurable: true,
       get(this: Step & { [SOURCE]: Source }) {
-        const value = RENDER[key](this[SOURCE]);
+        const value = render(this[SOURCE]);
         Object.defineProperty(this, key, { value, enumerable: true, configurable: true, writable: true });
         return value;
       },
     },
   ]),
-) as Record<LazyKey, PropertyDescriptor>;
+);
