@@ -38,7 +38,7 @@ export function readManifests(paths: readonly string[], options: ReadOptions = {
   const unrendered: string[] = [];
   let files = 0;
   let documents = 0;
-  const strings = new StringTable();
+  const strings = new StringTable({ shareSubtrees: true });
   for (const path of paths) {
     for (const file of expand(path, problems, unrendered)) {
       let text: string;

@@ -1,7 +1,12 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseDocuments, parseYamlFast, parseYamlPrecise } from "../../../src/inventory/parse-documents.js";
+import {
+  parseDocuments,
+  parseYamlFast,
+  parseYamlPrecise,
+  StringTable,
+} from "../../../src/inventory/parse-documents.js";
 import { EXAMPLE, FIXTURES } from "../assess/helpers.js";
 
 function manifestsUnder(dir: string): string[] {
@@ -126,5 +131,112 @@ describe("parseDocuments", () => {
     expect(parsed.problems).toEqual([
       { line: 1, message: "cannot read: Excessive alias count indicates a resource exhaustion attack" },
     ]);
+  });
+});
+
+describe("StringTable({ shareSubtrees: true })", () => {
+  const deployment = (name: string) =>
+    [
+      "apiVersion: apps/v1",
+      "kind: Deployment",
+      `metadata: {name: ${name}, namespace: shop, labels: {app: web}}`,
+      "spec:",
+      "  selector: {matchLabels: {app: web}}",
+      "  template:",
+      "    metadata: {labels: {app: web}}",
+      "    spec:",
+      "      containers:",
+      "      - {name: web, ports: [{containerPort: 8080}]}",
+    ].join("\n");
+  // biome-ignore lint/suspicious/noExplicitAny: reaching into parsed documents
+  const values = (text: string, table: StringTable): any[] =>
+    parseDocuments(text, false, table).documents.map((d) => d.value);
+
+  it("keeps one frozen copy of equal subtrees across documents and files, values unchanged", () => {
+    const table = new StringTable({ shareSubtrees: true });
+    const [a, b] = values(`${deployment("a")}\n---\n${deployment("b")}`, table);
+    const [c] = values(deployment("c"), table);
+    expect([a, b, c]).toEqual(
+      values(`${deployment("a")}\n---\n${deployment("b")}\n---\n${deployment("c")}`, new StringTable()),
+    );
+    expect(b.spec.selector).toBe(a.spec.selector);
+    expect(c.spec.template.spec).toBe(a.spec.template.spec);
+    expect(c.metadata.labels).toBe(a.metadata.labels);
+    // Within one document too: the selector's labels and the template's are one copy.
+    expect(a.spec.template.metadata.labels).toBe(a.spec.selector.matchLabels);
+    expect(Object.isFrozen(a.spec.template.spec.containers)).toBe(true);
+    expect(() => {
+      a.spec.template.spec.containers[0].ports[0].containerPort = 9090;
+    }).toThrow(TypeError);
+    expect(c.spec.template.spec.containers[0].ports[0].containerPort).toBe(8080);
+  });
+
+  it("never shares a document's top, a metadata, or what holds one (a pod template, a list's items)", () => {
+    const table = new StringTable({ shareSubtrees: true });
+    const list =
+      "apiVersion: v1\nkind: List\nitems:\n- {kind: ServiceAccount, apiVersion: v1, metadata: {name: x}}\n";
+    const [a, b, l1, l2] = values(
+      `${deployment("a")}\n---\n${deployment("a")}\n---\n${list}---\n${list}`,
+      table,
+    );
+    expect(b).not.toBe(a);
+    expect(b.metadata).not.toBe(a.metadata);
+    expect(b.spec).not.toBe(a.spec);
+    expect(b.spec.template).not.toBe(a.spec.template);
+    expect(b.spec.template.metadata).not.toBe(a.spec.template.metadata);
+    expect(l2.items).not.toBe(l1.items);
+    expect(l2.items[0]).not.toBe(l1.items[0]);
+    for (const value of [
+      a,
+      a.metadata,
+      a.spec,
+      a.spec.template,
+      a.spec.template.metadata,
+      l1.items,
+      l1.items[0],
+    ])
+      expect(Object.isFrozen(value)).toBe(false);
+    // Reading gives a namespaced object without a namespace its default one, in place.
+    a.metadata.namespace = "elsewhere";
+    expect(b.metadata.namespace).toBe("shop");
+  });
+
+  it("tells apart values that print alike: 1 and '1', true and 'true', 0 and -0, key order, nesting", () => {
+    const table = new StringTable({ shareSubtrees: true });
+    const pairs = [
+      ["{a: 1}", "{a: '1'}"],
+      ["{a: true}", "{a: 'true'}"],
+      ["{a: null}", "{a: 'null'}"],
+      ["{a: 0}", "{a: -0}"],
+      ["{a: 1, b: 2}", "{b: 2, a: 1}"],
+      ["[1, 2]", "[12]"],
+      ["['a,b']", "[a, b]"],
+      ["{'a=s1:b': c}", "{a: b, c: d}"],
+      ["[[1], [2]]", "[[1, 2]]"],
+      ["{a: []}", "{a: {}}"],
+    ];
+    for (const [left, right] of pairs) {
+      const [l, r] = values(`x: {v: ${left}}\n---\nx: {v: ${right}}`, table);
+      expect(r.x.v, `${left} / ${right}`).not.toBe(l.x.v);
+      expect(Object.is(r.x.v.a, -0)).toBe(right === "{a: -0}");
+    }
+  });
+
+  it("reads a value given twice by an alias, and shares a subtree however long", () => {
+    const table = new StringTable({ shareSubtrees: true });
+    const text = "kind: A\nx: &p {ports: [1, 2]}\ny: *p\nz: {ports: [1, 2]}\n";
+    const [one] = values(text, table);
+    expect(one).toEqual({ kind: "A", x: { ports: [1, 2] }, y: { ports: [1, 2] }, z: { ports: [1, 2] } });
+    expect(one.z).toBe(one.x);
+    const long = "x".repeat(500);
+    const [l, r] = values(`v: {a: ${long}}\n---\nv: {a: ${long}}`, table);
+    expect(r.v).toBe(l.v);
+    expect(r.v.a).toBe(long);
+  });
+
+  it("shares nothing without the option (observability rewrites what it reads in place)", () => {
+    const [a, b] = values(`${deployment("a")}\n---\n${deployment("b")}`, new StringTable());
+    expect(b.spec.selector).not.toBe(a.spec.selector);
+    expect(Object.isFrozen(a.spec.selector)).toBe(false);
   });
 });
