@@ -80,8 +80,9 @@ export async function loadMesh(options: GlobalOptions, note: (message: string) =
   if (options.filename.length > 0) {
     // Most objects a parser makes die at once (reading keeps one copy of each repeated subtree),
     // but V8 may judge the parser's allocation sites long-lived from the first files and then
-    // allocate every object it makes in the old generation: a 200 MB plan then collected 650 MB
-    // of garbage there every few seconds (47-60 s, 1.3-1.5 GB; without it 36 s, 1.1 GB).
+    // allocate every object it makes in the old generation, where a 200 MB plan then collected
+    // ~500 MB of garbage every few seconds: 38-61 s and 1.29-1.48 GB, against 36-45 s and
+    // 1.13-1.18 GB with pretenuring off.
     setFlagsFromString("--no-allocation-site-pretenuring");
     const singleNs = options.namespace.length === 1 ? options.namespace[0] : undefined;
     const read = readManifests(options.filename, singleNs ? { defaultNamespace: singleNs } : {});
