@@ -11,7 +11,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
-          globalSetup: ["test/schema-validators-setup.ts", "test/unit/temp-dir-setup.ts"],
+          globalSetup: ["test/schema-validators-setup.ts"],
           // Property, golden and simulated-cluster tests are CPU-bound: 5 s flaked on a loaded
           // 2-core machine. A hang is still caught, 20 s later.
           testTimeout: 20_000,
