@@ -66,10 +66,6 @@ export class StringTable {
     this.subtrees = options.shareSubtrees ? new Map() : undefined;
   }
 
-  intern(value: string): string {
-    return this.strings[this.idOf(value)] as string;
-  }
-
   private idOf(value: string): number {
     const known = this.ids.get(value);
     if (known !== undefined) return known;
