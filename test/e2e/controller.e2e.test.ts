@@ -146,14 +146,26 @@ async function waitStatus(
   return status;
 }
 
-/** Every (state, step) of the namespace the migration's status went through, recorded from a watch. */
-function recordStatuses(name: string): { seen: string[]; stop: () => void } {
+/**
+ * Every (state, step) of the namespace the migration's status went through, recorded from a watch.
+ * `stopWhen` waits until this watch, too, has seen a status that `done` accepts: it is a second
+ * watch, so it may deliver the last event after waitStatus's own watch has.
+ */
+function recordStatuses(name: string): {
+  seen: string[];
+  stopWhen: (done: (s: MigrationStatus) => boolean, timeoutMs?: number) => Promise<void>;
+} {
   const seen: string[] = [];
   const controller = new AbortController();
+  let waiter: { done: (s: MigrationStatus) => boolean; resolve: () => void } | undefined;
+  let last: MigrationStatus | undefined;
   const note = (o: KubeObject) => {
-    const ns = (o.status as MigrationStatus | undefined)?.namespaces?.[0];
+    const status = o.status as MigrationStatus | undefined;
+    if (status) last = status;
+    const ns = status?.namespaces?.[0];
     const entry = ns ? `${ns.state} ${ns.step}` : undefined;
     if (entry && seen.at(-1) !== entry) seen.push(entry);
+    if (waiter && status && waiter.done(status)) waiter.resolve();
   };
   void port.watch(
     MIGRATION_KIND,
@@ -164,7 +176,30 @@ function recordStatuses(name: string): { seen: string[]; stop: () => void } {
     },
     { signal: controller.signal, fieldSelector: `metadata.name=${name}` },
   );
-  return { seen, stop: () => controller.abort() };
+  const stopWhen = async (done: (s: MigrationStatus) => boolean, timeoutMs = 30_000) => {
+    try {
+      if (last && done(last)) return;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(`${name}: the recording watch never saw the final status; seen: ${seen.join(", ")}`),
+            ),
+          timeoutMs,
+        );
+        waiter = {
+          done,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
+      });
+    } finally {
+      controller.abort();
+    }
+  };
+  return { seen, stopWhen };
 }
 
 async function appPods(ns: string): Promise<KubeObject[]> {
@@ -228,8 +263,9 @@ describe("ambient-migrate controller (two replicas, the shipped RBAC)", () => {
     const name = `apply-${run}`;
     const recorder = recordStatuses(name);
     await applyMigration(name, { namespaces: [ns] });
-    const status = await waitStatus(name, (s) => s.phase === "Succeeded");
-    recorder.stop();
+    const succeeded = (s: MigrationStatus) => s.phase === "Succeeded";
+    const status = await waitStatus(name, succeeded);
+    await recorder.stopWhen(succeeded);
     expect(status.observedGeneration).toBe(1);
     expect(status.namespaces[0]).toMatchObject({ namespace: ns, state: "Migrated", step: 6 });
     expect(status.namespaces[0]?.completedSteps).toEqual([1, 2, 3, 4, 5, 6]);
