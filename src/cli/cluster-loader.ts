@@ -2,6 +2,7 @@
 // actually reads a cluster (no -f), so file-only runs stay light.
 
 import type { ClusterPort } from "../cluster/port.js";
+import type { ClusterReadScope } from "../inventory/from-cluster.js";
 import type { Inventory } from "../inventory/model.js";
 import type { GlobalOptions } from "./context.js";
 
@@ -37,8 +38,9 @@ export async function clusterPortFor(
 export async function readClusterInventory(
   options: Pick<GlobalOptions, "kubeconfig" | "context">,
   note: (message: string) => void,
+  scope: ClusterReadScope = {},
 ): Promise<Inventory> {
   const port = await clusterPortFor(options, note);
   const { readCluster } = await import("../inventory/from-cluster.js");
-  return readCluster(port, { note });
+  return readCluster(port, { ...scope, note });
 }

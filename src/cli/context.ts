@@ -4,6 +4,7 @@
 import { setFlagsFromString } from "node:v8";
 import type { Command } from "commander";
 import { AmbientMigrateError, ExitCode } from "../errors.js";
+import type { ClusterReadScope } from "../inventory/from-cluster.js";
 import { readManifests } from "../inventory/from-files.js";
 import { type Inventory, labelsOf } from "../inventory/model.js";
 import { parseSelector } from "../inventory/selector.js";
@@ -73,8 +74,15 @@ export interface LoadedMesh {
   summary: string;
 }
 
-/** Reads the input the flags name; `note` says where it connects (progress goes to stderr). */
-export async function loadMesh(options: GlobalOptions, note: (message: string) => void): Promise<LoadedMesh> {
+/**
+ * Reads the input the flags name; `note` says where it connects (progress goes to stderr).
+ * `scope` narrows a live read to what the command reads (status); files are read whole.
+ */
+export async function loadMesh(
+  options: GlobalOptions,
+  note: (message: string) => void,
+  scope?: ClusterReadScope,
+): Promise<LoadedMesh> {
   let inventory: Inventory;
   let summary: string;
   if (options.filename.length > 0) {
@@ -104,7 +112,7 @@ export async function loadMesh(options: GlobalOptions, note: (message: string) =
         ? `, ${skipped} of kinds the migration ignores skipped (${[...inventory.skipped.keys()].join(", ")})`
         : "");
   } else {
-    inventory = await readClusterInventory(options, note);
+    inventory = await readClusterInventory(options, note, scope);
     summary = `read ${inventory.count()} object(s) from the cluster`;
   }
   return { inventory, namespaces: selectNamespaces(inventory, options, note), summary };

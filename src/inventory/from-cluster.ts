@@ -16,7 +16,12 @@ interface ClusterReadOptions {
   kinds?: readonly KindInfo[];
   /** Report progress of a list once it has run this long. */
   progressAfterMs?: number;
+  /** Selectors per kind (by kindKey), instead of the defaults (ConfigMaps without certificates). */
+  listOptions?: Readonly<Record<string, ListOptions>>;
 }
+
+/** What a command reads of a live cluster, when it reads less than everything (status). */
+export type ClusterReadScope = Pick<ClusterReadOptions, "kinds" | "listOptions">;
 
 /** Istio's core CRDs: their absence means Istio is not installed. */
 const REQUIRED_GROUPS = new Set(["networking.istio.io", "security.istio.io"]);
@@ -57,7 +62,7 @@ export async function readCluster(port: ClusterPort, options: ClusterReadOptions
     const started = Date.now();
     let lastNote = started;
     return port.list(kind, undefined, {
-      ...LIST_OPTIONS[kindKey(kind.group, kind.kind)],
+      ...(options.listOptions ?? LIST_OPTIONS)[kindKey(kind.group, kind.kind)],
       onPage: (read) => {
         const now = Date.now();
         if (now - started >= progressAfter && now - lastNote >= 1000) {

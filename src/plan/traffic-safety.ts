@@ -49,8 +49,10 @@ export function hboneAllowPolicies(ctx: NamespaceContext): { object: KubeObject;
 
 const BYPASS_SUFFIX = "-bypass-deny";
 
-/** The tool's waypoint-bypass DENY policies (translate --bypass-deny), with their exempt principals. */
-/** The bypass DENY policies of one namespace, or of the whole inventory. */
+/**
+ * The tool's waypoint-bypass DENY policies (translate --bypass-deny) of one namespace, or of the
+ * whole inventory, with their exempt principals.
+ */
 function bypassDenyPolicies(
   inventory: Inventory,
   namespace?: string,

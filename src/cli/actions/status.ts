@@ -5,7 +5,8 @@ import { MeshContext, type NamespaceContext } from "../../assess/context.js";
 import { readSyncz, type SyncStates } from "../../cluster/istiod-syncz.js";
 import { readZtunnel, type ZtunnelConfig } from "../../cluster/ztunnel.js";
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
-import { K } from "../../inventory/kinds.js";
+import type { ClusterReadScope } from "../../inventory/from-cluster.js";
+import { K, kindInfo } from "../../inventory/kinds.js";
 import { annotationsOf, type Inventory, type KubeObject } from "../../inventory/model.js";
 import { A, L } from "../../mesh/labels.js";
 import type { NamespaceMode } from "../../mesh/namespace-state.js";
@@ -15,7 +16,6 @@ import { bypassExemptions } from "../../plan/traffic-safety.js";
 import { JOURNAL_NAME, journalFromConfigMap, journalSummary } from "../../run/journal.js";
 import { clusterPortFor } from "../cluster-loader.js";
 import { type GlobalOptions, globalOptions, loadMesh } from "../context.js";
-import { watchStatus } from "../live/status-watch.js";
 import { structured, table } from "../output.js";
 import { type IOStreams, noteTo } from "../streams.js";
 
@@ -60,6 +60,33 @@ function journalState(inventory: Inventory, namespace: string): string | undefin
   const journal = journalFromConfigMap(cm);
   return journal ? journalSummary(journal) : undefined;
 }
+
+/**
+ * What status reads, and so all it lists from a live cluster: Namespaces (labels); pods and their
+ * controllers (sidecars, the mode); the journal's ConfigMaps, by name; AuthorizationPolicies
+ * (bypass DENY exemptions); Gateways (the waypoint). At 1,000 namespaces the Services,
+ * ServiceAccounts, DestinationRules, VirtualServices and other ConfigMaps were nine tenths of
+ * what `status -A` listed and parsed, for nothing it shows.
+ * test/unit/run/status-kinds.test.ts checks that status shows the same from these alone.
+ */
+export const STATUS_READ = {
+  kinds: (
+    [
+      K.Namespace,
+      K.Pod,
+      K.Deployment,
+      K.StatefulSet,
+      K.DaemonSet,
+      K.ReplicaSet,
+      K.Job,
+      K.CronJob,
+      K.ConfigMap,
+      K.AuthorizationPolicy,
+      K.Gateway,
+    ] as const
+  ).map(kindInfo),
+  listOptions: { [K.ConfigMap]: { fieldSelector: `metadata.name=${JOURNAL_NAME}` } },
+} satisfies ClusterReadScope;
 
 export function namespaceStatuses(inventory: Inventory, namespaces: readonly string[]): NamespaceStatus[] {
   const mesh = new MeshContext(inventory);
@@ -161,6 +188,7 @@ async function fleetStatuses(
         const loaded = await loadMesh(
           { ...options, context: cluster, allNamespaces: options.allNamespaces || everything },
           say,
+          STATUS_READ,
         );
         say(loaded.summary);
         return namespaceStatuses(loaded.inventory, loaded.namespaces).map((s) => ({ cluster, ...s }));
@@ -184,7 +212,11 @@ async function workloadsStatus(
   istiod: string | undefined,
 ) {
   const everything = options.namespace.length === 0 && !options.selector;
-  const loaded = await loadMesh({ ...options, allNamespaces: options.allNamespaces || everything }, note);
+  const loaded = await loadMesh(
+    { ...options, allNamespaces: options.allNamespaces || everything },
+    note,
+    STATUS_READ,
+  );
   note(loaded.summary);
   let ztunnel: ZtunnelConfig | undefined;
   let ztunnelError: string | undefined;
@@ -238,6 +270,8 @@ export async function action(
         ExitCode.usage,
         "drop --workloads, --all-contexts or the second context",
       );
+    // Loaded only for --watch: log-update and its terminal libraries cost every other status ~40 ms to load.
+    const { watchStatus } = await import("../live/status-watch.js");
     return watchStatus(io, options, note);
   }
   if (flags.workloads) {
@@ -258,7 +292,11 @@ export async function action(
     return;
   }
   const everything = options.namespace.length === 0 && !options.selector;
-  const loaded = await loadMesh({ ...options, allNamespaces: options.allNamespaces || everything }, note);
+  const loaded = await loadMesh(
+    { ...options, allNamespaces: options.allNamespaces || everything },
+    note,
+    STATUS_READ,
+  );
   note(loaded.summary);
   const statuses = namespaceStatuses(loaded.inventory, loaded.namespaces);
   io.out.write(

@@ -6,7 +6,12 @@
 import { createLogUpdate } from "log-update";
 import { AmbientMigrateError, ExitCode } from "../../errors.js";
 import type { Inventory } from "../../inventory/model.js";
-import { type ClusterNamespaceStatus, namespaceStatuses, renderStatus } from "../actions/status.js";
+import {
+  type ClusterNamespaceStatus,
+  namespaceStatuses,
+  renderStatus,
+  STATUS_READ,
+} from "../actions/status.js";
 import { clusterPortFor } from "../cluster-loader.js";
 import { type GlobalOptions, selectNamespaces } from "../context.js";
 import type { IOStreams } from "../streams.js";
@@ -63,7 +68,7 @@ export async function watchStatus(
   process.on("SIGTERM", onSignal);
   try {
     note(`watching ${port.context} (${port.server}); Ctrl-C stops`);
-    await watchInventory(port, draw, { signal: stop.signal });
+    await watchInventory(port, draw, { ...STATUS_READ, signal: stop.signal });
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

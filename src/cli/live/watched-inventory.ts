@@ -5,13 +5,17 @@
 
 import type { ClusterPort, WatchEvent } from "../../cluster/port.js";
 import { mapLimited } from "../../inventory/from-cluster.js";
-import { KINDS, kindKey } from "../../inventory/kinds.js";
+import { KINDS, type KindInfo, kindKey } from "../../inventory/kinds.js";
 import { addChecked, Inventory, type KubeObject } from "../../inventory/model.js";
 
 export interface WatchedInventoryOptions {
   signal: AbortSignal;
   /** How long a burst of events may last before the inventory is handed over (default 200ms). */
   settleMs?: number;
+  /** The kinds to watch (default: every kind the migration reads). */
+  kinds?: readonly KindInfo[];
+  /** Selectors per kind (by kindKey). */
+  listOptions?: Readonly<Record<string, { fieldSelector?: string }>>;
 }
 
 const id = (o: KubeObject) => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
@@ -22,10 +26,11 @@ export async function watchInventory(
   onChange: (inventory: Inventory) => void,
   options: WatchedInventoryOptions,
 ): Promise<void> {
-  const served = await mapLimited(KINDS, 16, (k) =>
+  const wanted = options.kinds ?? KINDS;
+  const served = await mapLimited(wanted, 16, (k) =>
     k.group === "" ? Promise.resolve(true) : port.hasResource(k.group, k.version, k.plural),
   );
-  const kinds = KINDS.filter((_, i) => served[i]);
+  const kinds = wanted.filter((_, i) => served[i]);
   const objects = new Map(kinds.map((k) => [kindKey(k.group, k.kind), new Map<string, KubeObject>()]));
   const listed = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
@@ -52,6 +57,7 @@ export async function watchInventory(
     await Promise.all(
       kinds.map((k) =>
         port.watch(k, undefined, (event) => apply(kindKey(k.group, k.kind), event), {
+          ...options.listOptions?.[kindKey(k.group, k.kind)],
           signal: options.signal,
         }),
       ),
