@@ -11,7 +11,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
-          globalSetup: ["test/schema-validators-setup.ts"],
+          globalSetup: ["test/fixtures-setup.ts", "test/schema-validators-setup.ts"],
           // Property, golden and simulated-cluster tests are CPU-bound: 5 s flaked on a loaded
           // 2-core machine. A hang is still caught, 20 s later.
           testTimeout: 20_000,
@@ -21,7 +21,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.e2e.test.ts"],
-          globalSetup: ["test/e2e/global-setup.ts"],
+          globalSetup: ["test/fixtures-setup.ts", "test/e2e/global-setup.ts"],
           testTimeout: 300_000,
           hookTimeout: 1_800_000,
           fileParallelism: false,
