@@ -190,8 +190,9 @@ function describeCause(err: unknown): string {
   return messages.at(-1) ?? String(err);
 }
 
+// ERR_HTTP2_*: the connection under a stream failed or went away (GOAWAY), not a malformed request.
 const NETWORK_CODES =
-  /^(E[A-Z]+|UND_ERR\w*|CERT_\w+|ERR_TLS\w*|ERR_SSL\w*|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_\w+)$/;
+  /^(E[A-Z]+|UND_ERR\w*|CERT_\w+|ERR_TLS\w*|ERR_SSL\w*|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_\w+|ERR_HTTP2_(ERROR|STREAM_ERROR|STREAM_CANCEL|SESSION_ERROR|GOAWAY_SESSION|INVALID_SESSION|SOCKET_UNBOUND))$/;
 
 export function isNetworkError(err: unknown): boolean {
   if (err instanceof AmbientMigrateError) return false;

@@ -1,12 +1,20 @@
-// The wire under the cluster port: raw HTTP to the apiserver over Node's own https client,
-// authenticated by @kubernetes/client-node (certificates, tokens, exec plugins, proxies) but
-// never through its typed models or its fetch (undici and web streams cost more than the JSON
-// they carry: a live read of 1,000 namespaces spent more time in them than in parsing). Kept
-// to three operations so that unit tests can replace it with a fake.
+// The wire under the cluster port: raw HTTP to the apiserver over Node's own http2 and https
+// clients, authenticated by @kubernetes/client-node (certificates, tokens, exec plugins,
+// proxies) but never through its typed models or its fetch (undici and web streams cost more
+// than the JSON they carry: a live read of 1,000 namespaces spent more time in them than in
+// parsing). Kept to three operations so that unit tests can replace it with a fake.
 
-import type { Agent as HttpAgent, IncomingMessage, RequestOptions } from "node:http";
+import type { Agent as HttpAgent, OutgoingHttpHeaders, RequestOptions } from "node:http";
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  connect as http2Connect,
+  constants as http2Constants,
+} from "node:http2";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { PassThrough } from "node:stream";
+import { isIP } from "node:net";
+import { PassThrough, type Readable } from "node:stream";
+import { type TLSSocket, connect as tlsConnect } from "node:tls";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { LoadedKubeconfig } from "./kubeconfig.js";
 
@@ -72,6 +80,138 @@ async function httpModule(): Promise<typeof import("node:http")> {
 /** The TLS identity client-node puts into request options, which a connection pool is built from. */
 const TLS_OPTIONS = ["ca", "cert", "key", "pfx", "passphrase", "rejectUnauthorized", "servername"] as const;
 
+function tlsIdentity(options: Record<string, unknown>): Record<string, unknown> {
+  const tls: Record<string, unknown> = {};
+  for (const key of TLS_OPTIONS) if (options[key] !== undefined) tls[key] = options[key];
+  return tls;
+}
+
+/** A response's status and its body, from HTTP/1.1 or HTTP/2 alike. */
+interface Exchange {
+  status: number;
+  body: Readable;
+}
+
+/** Headers HTTP/2 forbids (RFC 9113 8.2.2); HTTP/1.1 sends them, or Node adds them. */
+const CONNECTION_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "host"]);
+
+/**
+ * One HTTP/2 connection to the apiserver for the whole run, as client-go keeps: every list,
+ * watch and request is a stream on it. Over HTTP/1.1 each watch-list that ends early (they all
+ * do: the objects are in once the bookmark arrives) costs its connection, so a read of 33 kinds
+ * TLS-handshook ~30 times, client and apiserver both paying on the same 2 cores; a cancelled
+ * HTTP/2 stream costs nothing. Undefined when the server does not speak HTTP/2 (ALPN): the
+ * caller then stays on HTTP/1.1 for the run.
+ */
+class Http2Connection {
+  private session: ClientHttp2Session | undefined;
+  private opening: Promise<ClientHttp2Session | undefined> | undefined;
+  private unsupported = false;
+  /** Streams open per session: a session without any does not keep the process alive. */
+  private readonly active = new WeakMap<ClientHttp2Session, number>();
+
+  async sessionFor(target: URL, tls: Record<string, unknown>): Promise<ClientHttp2Session | undefined> {
+    if (this.unsupported) return undefined;
+    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
+    this.opening ??= this.connect(target, tls).finally(() => {
+      this.opening = undefined;
+    });
+    return this.opening;
+  }
+
+  private async connect(target: URL, tls: Record<string, unknown>): Promise<ClientHttp2Session | undefined> {
+    const host = target.hostname.replace(/^\[|\]$/g, "");
+    const socket = await new Promise<TLSSocket>((resolve, reject) => {
+      const s = tlsConnect({
+        host,
+        port: Number(target.port || 443),
+        // Naming an IP address in SNI is not allowed (RFC 6066); its certificate is still checked.
+        ...(isIP(host) ? {} : { servername: host }),
+        ...tls,
+        ALPNProtocols: ["h2", "http/1.1"],
+      });
+      s.once("secureConnect", () => resolve(s));
+      s.once("error", reject);
+    });
+    if (socket.alpnProtocol !== "h2") {
+      socket.destroy();
+      this.unsupported = true;
+      return undefined;
+    }
+    const session = http2Connect(target.origin, {
+      createConnection: () => socket,
+      // Large windows, so that a list of thousands of objects is not paced by window updates.
+      settings: { initialWindowSize: 4 << 20 },
+    });
+    session.on("error", () => {}); // its streams report it; an unheard 'error' would end the process
+    const forget = () => {
+      if (this.session === session) this.session = undefined;
+    };
+    session.on("close", forget);
+    session.on("goaway", forget);
+    session.on("connect", () => session.setLocalWindowSize(32 << 20));
+    session.unref();
+    this.session = session;
+    return session;
+  }
+
+  request(
+    session: ClientHttp2Session,
+    target: URL,
+    method: string,
+    headers: OutgoingHttpHeaders,
+    body: string | undefined,
+    signal: AbortSignal,
+  ): Promise<Exchange> {
+    const h2Headers: OutgoingHttpHeaders = {
+      ":method": method,
+      ":path": target.pathname + target.search,
+    };
+    for (const [name, value] of Object.entries(headers)) {
+      const lower = name.toLowerCase();
+      if (value !== undefined && !CONNECTION_HEADERS.has(lower)) h2Headers[lower] = value;
+    }
+    this.opened(session);
+    let stream: ClientHttp2Stream;
+    try {
+      stream = session.request(h2Headers, { endStream: body === undefined });
+    } catch (err) {
+      this.closed(session);
+      return Promise.reject(err);
+    }
+    stream.once("close", () => this.closed(session));
+    return new Promise<Exchange>((resolve, reject) => {
+      const abort = () => {
+        stream.close(http2Constants.NGHTTP2_CANCEL);
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", abort, { once: true });
+      stream.once("close", () => signal.removeEventListener("abort", abort));
+      stream.once("response", (responseHeaders) => {
+        resolve({ status: Number(responseHeaders[":status"] ?? 0), body: stream });
+      });
+      stream.once("error", (err) => reject(signal.aborted ? signal.reason : err));
+      // Reset by the server, or its connection gone, before any answer (no effect once resolved).
+      stream.once("close", () =>
+        reject(Object.assign(new Error("the stream closed before a response"), { code: "ECONNRESET" })),
+      );
+      if (body !== undefined) stream.end(body);
+    });
+  }
+
+  private opened(session: ClientHttp2Session): void {
+    const streams = this.active.get(session) ?? 0;
+    if (streams === 0) session.ref();
+    this.active.set(session, streams + 1);
+  }
+
+  private closed(session: ClientHttp2Session): void {
+    const streams = (this.active.get(session) ?? 1) - 1;
+    this.active.set(session, streams);
+    if (streams === 0 && !session.destroyed) session.unref();
+  }
+}
+
 /**
  * Splits a byte stream into lines, decoding each line once: the pieces of a line that spans
  * several chunks are joined when its end arrives, never re-copied chunk by chunk.
@@ -121,6 +261,7 @@ export class KubeTransport implements Transport {
    * options: the TLS identity of a kubeconfig context is fixed for a run.
    */
   private agent: HttpAgent | undefined;
+  private readonly http2 = new Http2Connection();
 
   constructor(loaded: LoadedKubeconfig) {
     this.config = loaded.config;
@@ -131,7 +272,7 @@ export class KubeTransport implements Transport {
   }
 
   /** The response's head; its body is left to the caller. Rejects with the abort reason on abort. */
-  private async send(req: HttpRequest, signal: AbortSignal): Promise<IncomingMessage> {
+  private async send(req: HttpRequest, signal: AbortSignal): Promise<Exchange> {
     const target = url(this.server, req);
     // Certificates, the bearer token (an exec plugin's, refreshed when it expires), basic auth.
     const options: RequestOptions & Record<string, unknown> = {
@@ -139,20 +280,32 @@ export class KubeTransport implements Transport {
     };
     await this.config.applyToHTTPSOptions(options);
     signal.throwIfAborted();
+    const headers = options.headers as Record<string, string>;
+    const body =
+      req.body === undefined ? undefined : typeof req.body === "string" ? req.body : JSON.stringify(req.body);
+    if (body !== undefined) {
+      headers["Content-Type"] = req.contentType ?? "application/json";
+      headers["Content-Length"] = String(Buffer.byteLength(body));
+    }
+    if (!this.proxied && target.protocol === "https:") {
+      const session = await this.http2.sessionFor(target, tlsIdentity(options));
+      signal.throwIfAborted();
+      if (session) {
+        if (typeof options.auth === "string")
+          headers.Authorization = `Basic ${Buffer.from(options.auth).toString("base64")}`;
+        return this.http2.request(session, target, req.method, headers, body, signal);
+      }
+    }
     if (!this.proxied) {
       this.agent ??= await this.pool(target, options);
       options.agent = this.agent;
     }
-    const body =
-      req.body === undefined ? undefined : typeof req.body === "string" ? req.body : JSON.stringify(req.body);
-    if (body !== undefined) {
-      (options.headers as Record<string, string>)["Content-Type"] = req.contentType ?? "application/json";
-      (options.headers as Record<string, string>)["Content-Length"] = String(Buffer.byteLength(body));
-    }
     options.method = req.method;
     const send = target.protocol === "http:" ? (await httpModule()).request : httpsRequest;
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      const outgoing = send(target, options, resolve);
+    return new Promise<Exchange>((resolve, reject) => {
+      const outgoing = send(target, options, (response) =>
+        resolve({ status: response.statusCode ?? 0, body: response }),
+      );
       const abort = () => outgoing.destroy(signal.reason);
       signal.addEventListener("abort", abort, { once: true });
       outgoing.on("error", (err) => reject(signal.aborted ? signal.reason : err));
@@ -163,16 +316,14 @@ export class KubeTransport implements Transport {
 
   private async pool(target: URL, options: Record<string, unknown>): Promise<HttpAgent> {
     if (target.protocol === "http:") return new (await httpModule()).Agent({ keepAlive: true });
-    const tls: Record<string, unknown> = { keepAlive: true };
-    for (const key of TLS_OPTIONS) if (options[key] !== undefined) tls[key] = options[key];
-    return new HttpsAgent(tls);
+    return new HttpsAgent({ keepAlive: true, ...tlsIdentity(options) });
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
     const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
     const response = await this.send(req, signal);
-    return { status: response.statusCode ?? 0, text: await readText(response, signal) };
+    return { status: response.status, text: await readText(response.body, signal) };
   }
 
   async stream(
@@ -181,22 +332,17 @@ export class KubeTransport implements Transport {
     options: StreamOptions,
   ): Promise<HttpResponse> {
     const idle = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(
-        () => idle.abort(new DOMException("watch stalled: no data", "TimeoutError")),
-        options.idleTimeoutMs,
-      );
-      timer.unref();
-    };
+    // Pushed back as each chunk arrives: refresh() re-arms the same timer (a new timer per chunk
+    // cost a list of thousands of objects ~20 ms).
+    const timer = setTimeout(
+      () => idle.abort(new DOMException("watch stalled: no data", "TimeoutError")),
+      options.idleTimeoutMs,
+    ).unref();
+    const arm = () => timer.refresh();
     const signal = options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal;
-    arm();
     try {
-      const response = await this.send(req, signal);
-      if (response.statusCode !== 200) {
-        return { status: response.statusCode ?? 0, text: await readText(response, signal) };
-      }
+      const { status, body: response } = await this.send(req, signal);
+      if (status !== 200) return { status, text: await readText(response, signal) };
       const lines = new LineSplitter(onLine);
       await new Promise<void>((resolve, reject) => {
         response.on("data", (chunk: Buffer) => {
@@ -218,7 +364,7 @@ export class KubeTransport implements Transport {
       if (options.signal?.aborted) return { status: 200, text: "" };
       throw err;
     } finally {
-      if (timer) clearTimeout(timer);
+      clearTimeout(timer);
     }
   }
 
@@ -318,19 +464,21 @@ async function forwardPort(
 }
 
 /** A response's whole body as text; rejects with the abort reason when the signal aborts first. */
-function readText(response: IncomingMessage, signal: AbortSignal): Promise<string> {
+function readText(response: Readable, signal: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    let complete = false;
     const abort = () => response.destroy();
     signal.addEventListener("abort", abort, { once: true });
     response.on("data", (chunk: Buffer) => chunks.push(chunk));
     response.on("end", () => {
+      complete = true;
       signal.removeEventListener("abort", abort);
       resolve(Buffer.concat(chunks).toString("utf8"));
     });
     response.on("error", (err) => reject(signal.aborted ? signal.reason : err));
     response.on("close", () => {
-      if (response.complete) return;
+      if (complete) return;
       const early = Object.assign(new Error("the connection closed before the response ended"), {
         code: "ECONNRESET",
       });
