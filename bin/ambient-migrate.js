@@ -22,6 +22,13 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
   );
   process.exit(0);
 }
+// The reader of stdout went away (`ambient-migrate ... | head`): end there, quietly, with the
+// status of a Unix tool that SIGPIPE ended (128 + 13), not with Node's stack trace. A migration or
+// rollback under way listens too (src/run/session.ts): it finishes its current change first.
+process.stdout.on("error", (err) => {
+  if (err.code !== "EPIPE") throw err;
+  if (process.stdout.listenerCount("error") === 1) process.exit(141);
+});
 // V8's compiled code is cached on disk (in the OS's temp dir) and reused by the next run.
 (await builtin("node:module")).enableCompileCache?.();
 const { run } = await import("../dist/ambient-migrate.js");

@@ -48,7 +48,7 @@ Exit codes:
   0 ok   1 internal error   2 usage   3 blockers found   4 invalid input   5 not found
   6 cluster unreachable   7 forbidden (RBAC)   8 prerequisite missing (Istio, Gateway API, ztunnel)
   9 verification failed   10 conflict (another run holds the lock)   11 Prometheus unavailable
-  130 interrupted`,
+  130 interrupted   141 stdout closed by its reader (as SIGPIPE ends Unix tools)`,
     );
   // Every subcommand's --help also lists the global flags (-n, -f, -o...), as kubectl's does.
   const output = { writeOut: (s: string) => io.out.write(s), writeErr: (s: string) => io.err.write(s) };

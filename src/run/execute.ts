@@ -46,6 +46,7 @@ import {
   saveJournalCopy,
 } from "./journal-copy.js";
 import { LockLost, NamespaceLock } from "./lock.js";
+import { interruptedBy } from "./session.js";
 
 export type DryRun = "none" | "client" | "server";
 
@@ -485,7 +486,7 @@ async function migrateNamespaceRun(
     if (journal && mayWrite) {
       const wasInterrupted = options.signal.aborted;
       journal.status = wasInterrupted ? "interrupted" : "failed";
-      journal.failure = wasInterrupted ? "interrupted by a signal" : (err as Error).message;
+      journal.failure = wasInterrupted ? interruptedBy(options.signal) : (err as Error).message;
       const written = await writeJournal(port, journal).then(
         () => true,
         () => false,

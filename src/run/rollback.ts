@@ -19,6 +19,7 @@ import type { DistributiveOmit, EventSink, RunEvent } from "./events.js";
 import { type Journal, plannedChange, readJournal, writeJournal } from "./journal.js";
 import { journalCopyPath, readJournalCopy, saveJournalCopy } from "./journal-copy.js";
 import { NamespaceLock } from "./lock.js";
+import { interruptedBy } from "./session.js";
 
 export interface RollbackOptions {
   /** Undo the steps after this one (0: everything). */
@@ -180,7 +181,7 @@ async function rollbackRun(
     // Ctrl-C: the journal says so, and only rollback may go on (a migrate would resume the run).
     if (!options.signal.aborted || !journal) throw err;
     journal.status = "interrupted";
-    journal.failure = "rollback interrupted by a signal";
+    journal.failure = `rollback ${interruptedBy(options.signal)}`;
     journal.rollbackPending = true;
     await save(journal);
     throw interruptedRollback(namespace);

@@ -1,6 +1,6 @@
 // What `migrate` and `rollback` share around a run: the --timeout flag, the interruption
-// handler (first Ctrl-C finishes the current change and records it; a second one quits at
-// once), and the y/N confirmation.
+// handler (first Ctrl-C, or stdout's reader going away, finishes the current change and records
+// it; a second Ctrl-C quits at once), and the y/N confirmation.
 
 import { AmbientMigrateError, ExitCode } from "../errors.js";
 import { parseDurationMs } from "../translate/durations.js";
@@ -18,7 +18,19 @@ export function parseTimeout(text: string): number {
   return ms;
 }
 
-/** An AbortSignal raised by SIGINT/SIGTERM while `body` runs; handlers removed afterwards. */
+const STDOUT_CLOSED = "stdout closed";
+
+/** Why a run was interrupted, for its journal: a signal, or stdout's reader going away. */
+export function interruptedBy(signal: AbortSignal): string {
+  return (signal.reason as Error | undefined)?.message === STDOUT_CLOSED
+    ? "interrupted: stdout was closed by its reader"
+    : "interrupted by a signal";
+}
+
+/**
+ * An AbortSignal raised by SIGINT/SIGTERM, or by stdout's reader going away, while `body` runs;
+ * handlers removed afterwards.
+ */
 export async function withInterruption<T>(
   note: (line: string) => void,
   body: (signal: AbortSignal) => Promise<T>,
@@ -32,13 +44,23 @@ export async function withInterruption<T>(
     note(`${name}: finishing the current change, recording it in the journal and releasing the lock`);
     controller.abort(new Error(name));
   };
+  // stdout's reader gone (`migrate ... | head`): stop as on the first Ctrl-C, not in mid-change.
+  const onStdoutError = (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE" || controller.signal.aborted) return;
+    note(
+      "stdout was closed: finishing the current change, recording it in the journal and releasing the lock",
+    );
+    controller.abort(new Error(STDOUT_CLOSED));
+  };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  process.stdout.on("error", onStdoutError);
   try {
     return await body(controller.signal);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    process.stdout.off("error", onStdoutError);
   }
 }
 
