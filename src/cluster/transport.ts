@@ -103,7 +103,23 @@ const CONNECTION_HEADERS = new Set(["connection", "keep-alive", "transfer-encodi
  * HTTP/2 stream costs nothing. Undefined when the server does not speak HTTP/2 (ALPN): the
  * caller then stays on HTTP/1.1 for the run.
  */
+/**
+ * client-go's HTTP/2 health check (ReadIdleTimeout 30 s, PingTimeout 15 s): a connection that
+ * has read nothing for this long is pinged, and closed when the ping is not answered in time. A
+ * network drop that sends no FIN or RST (a NAT forgetting the flow, a node gone) would otherwise
+ * leave every request and watch of a long run (the controller's) waiting on a dead connection:
+ * with one connection, retries have no other to go to.
+ */
+export interface ConnectionHealth {
+  readIdleMs: number;
+  pingTimeoutMs: number;
+}
+
+const HEALTH: ConnectionHealth = { readIdleMs: 30_000, pingTimeoutMs: 15_000 };
+
 class Http2Connection {
+  constructor(private readonly health: ConnectionHealth) {}
+
   private session: ClientHttp2Session | undefined;
   private opening: Promise<ClientHttp2Session | undefined> | undefined;
   private unsupported = false;
@@ -150,6 +166,13 @@ class Http2Connection {
     session.on("close", forget);
     session.on("goaway", forget);
     session.on("connect", () => session.setLocalWindowSize(32 << 20));
+    session.setTimeout(this.health.readIdleMs, () => {
+      const unanswered = setTimeout(() => {
+        const err = new Error(`the apiserver did not answer a ping in ${this.health.pingTimeoutMs} ms`);
+        session.destroy(Object.assign(err, { code: "ETIMEDOUT" }));
+      }, this.health.pingTimeoutMs).unref();
+      if (!session.ping(() => clearTimeout(unanswered))) clearTimeout(unanswered);
+    });
     session.unref();
     this.session = session;
     return session;
@@ -261,9 +284,10 @@ export class KubeTransport implements Transport {
    * options: the TLS identity of a kubeconfig context is fixed for a run.
    */
   private agent: HttpAgent | undefined;
-  private readonly http2 = new Http2Connection();
+  private readonly http2: Http2Connection;
 
-  constructor(loaded: LoadedKubeconfig) {
+  constructor(loaded: LoadedKubeconfig, health: ConnectionHealth = HEALTH) {
+    this.http2 = new Http2Connection(health);
     this.config = loaded.config;
     this.context = loaded.context;
     this.server = loaded.server;

@@ -8,7 +8,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { createSecureServer, type Http2ServerRequest, type ServerHttp2Session } from "node:http2";
 import { createServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import {
+  type AddressInfo,
+  createServer as createNetServer,
+  connect as netConnect,
+  type Socket,
+} from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server as TlsServer } from "node:tls";
@@ -196,6 +201,48 @@ describe("KubeTransport over HTTP/2 (as the apiserver speaks it)", () => {
     const again = await transport.request({ method: "GET", path: "/api/v1/b" });
     expect(JSON.parse(again.text).path).toBe("/api/v1/b");
     expect(t.connections - before).toBe(2);
+  });
+
+  it("closes a connection that stopped answering (no FIN, no RST) after an unanswered ping, and opens another", async () => {
+    const t = servers.h2 as TestServer;
+    // A TCP relay to the server that can go silent: bytes in either direction are then dropped.
+    let silent = false;
+    const sockets: Socket[] = [];
+    const relay = createNetServer((client) => {
+      const upstream = netConnect((t.server.address() as AddressInfo).port, "127.0.0.1");
+      sockets.push(client, upstream);
+      client.on("data", (b) => silent || upstream.write(b));
+      upstream.on("data", (b) => silent || client.write(b));
+      for (const s of [client, upstream]) s.on("error", () => {});
+      client.on("close", () => upstream.destroy());
+      upstream.on("close", () => client.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    try {
+      const relayed = join(dir, "kubeconfig-relayed");
+      const direct = `127.0.0.1:${(t.server.address() as AddressInfo).port}`;
+      const through = `127.0.0.1:${(relay.address() as AddressInfo).port}`;
+      writeFileSync(relayed, readFileSync(t.kubeconfig(), "utf8").replace(direct, through));
+      const transport = new KubeTransport(loadKubeconfig({ kubeconfig: relayed }), {
+        readIdleMs: 300,
+        pingTimeoutMs: 300,
+      });
+      expect((await transport.request({ method: "GET", path: "/api/v1/before" })).status).toBe(200);
+      silent = true;
+      const started = Date.now();
+      const stuck = await transport.request({ method: "GET", path: "/api/v1/lost" }).then(
+        () => "answered",
+        (err: NodeJS.ErrnoException) => err.code,
+      );
+      expect(stuck).toBe("ETIMEDOUT");
+      expect(Date.now() - started).toBeLessThan(5_000); // not the request's own 60 s
+      silent = false;
+      const after = await transport.request({ method: "GET", path: "/api/v1/after" });
+      expect(JSON.parse(after.text).path).toBe("/api/v1/after");
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => relay.close(resolve));
+    }
   });
 
   it("sends a kubeconfig's basic auth as an Authorization header (HTTP/2 has no auth option)", async () => {
