@@ -96,14 +96,6 @@ interface Exchange {
 const CONNECTION_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "host"]);
 
 /**
- * One HTTP/2 connection to the apiserver for the whole run, as client-go keeps: every list,
- * watch and request is a stream on it. Over HTTP/1.1 each watch-list that ends early (they all
- * do: the objects are in once the bookmark arrives) costs its connection, so a read of 33 kinds
- * TLS-handshook ~30 times, client and apiserver both paying on the same 2 cores; a cancelled
- * HTTP/2 stream costs nothing. Undefined when the server does not speak HTTP/2 (ALPN): the
- * caller then stays on HTTP/1.1 for the run.
- */
-/**
  * client-go's HTTP/2 health check (ReadIdleTimeout 30 s, PingTimeout 15 s): a connection that
  * has read nothing for this long is pinged, and closed when the ping is not answered in time. A
  * network drop that sends no FIN or RST (a NAT forgetting the flow, a node gone) would otherwise
@@ -117,14 +109,22 @@ export interface ConnectionHealth {
 
 const HEALTH: ConnectionHealth = { readIdleMs: 30_000, pingTimeoutMs: 15_000 };
 
+/**
+ * One HTTP/2 connection to the apiserver for the whole run, as client-go keeps: every list,
+ * watch and request is a stream on it. Over HTTP/1.1 each watch-list that ends early (they all
+ * do: the objects are in once the bookmark arrives) costs its connection, so a read of 33 kinds
+ * TLS-handshook ~30 times, client and apiserver both paying on the same 2 cores; a cancelled
+ * HTTP/2 stream costs nothing. sessionFor() is undefined when the server does not speak HTTP/2
+ * (ALPN): the caller then stays on HTTP/1.1 for the run.
+ */
 class Http2Connection {
-  constructor(private readonly health: ConnectionHealth) {}
-
   private session: ClientHttp2Session | undefined;
   private opening: Promise<ClientHttp2Session | undefined> | undefined;
   private unsupported = false;
   /** Streams open per session: a session without any does not keep the process alive. */
   private readonly active = new WeakMap<ClientHttp2Session, number>();
+
+  constructor(private readonly health: ConnectionHealth) {}
 
   async sessionFor(target: URL, tls: Record<string, unknown>): Promise<ClientHttp2Session | undefined> {
     if (this.unsupported) return undefined;
