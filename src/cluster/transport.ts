@@ -112,7 +112,7 @@ const HEALTH: ConnectionHealth = { readIdleMs: 30_000, pingTimeoutMs: 15_000 };
 /**
  * One HTTP/2 connection to the apiserver for the whole run, as client-go keeps: every list,
  * watch and request is a stream on it. Over HTTP/1.1 each watch-list that ends early (they all
- * do: the objects are in once the bookmark arrives) costs its connection, so a read of 33 kinds
+ * do: the objects are in once the bookmark arrives) costs its connection, so a live read of every kind
  * TLS-handshook ~30 times, client and apiserver both paying on the same 2 cores; a cancelled
  * HTTP/2 stream costs nothing. sessionFor() is undefined when the server does not speak HTTP/2
  * (ALPN): the caller then stays on HTTP/1.1 for the run.
