@@ -126,10 +126,11 @@ class Http2Connection {
 
   constructor(private readonly health: ConnectionHealth) {}
 
-  async sessionFor(target: URL, tls: Record<string, unknown>): Promise<ClientHttp2Session | undefined> {
+  /** `options`: the request options client-node filled in; their TLS identity opens the connection. */
+  async sessionFor(target: URL, options: Record<string, unknown>): Promise<ClientHttp2Session | undefined> {
     if (this.unsupported) return undefined;
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
-    this.opening ??= this.connect(target, tls).finally(() => {
+    this.opening ??= this.connect(target, tlsIdentity(options)).finally(() => {
       this.opening = undefined;
     });
     return this.opening;
@@ -312,7 +313,7 @@ export class KubeTransport implements Transport {
       headers["Content-Length"] = String(Buffer.byteLength(body));
     }
     if (!this.proxied && target.protocol === "https:") {
-      const session = await this.http2.sessionFor(target, tlsIdentity(options));
+      const session = await this.http2.sessionFor(target, options);
       signal.throwIfAborted();
       if (session) {
         if (typeof options.auth === "string")
@@ -357,7 +358,7 @@ export class KubeTransport implements Transport {
   ): Promise<HttpResponse> {
     const idle = new AbortController();
     // Pushed back as each chunk arrives: refresh() re-arms the same timer (a new timer per chunk
-    // cost a list of thousands of objects ~20 ms).
+    // showed ~20 ms of a 1,000-namespace read in a CPU profile).
     const timer = setTimeout(
       () => idle.abort(new DOMException("watch stalled: no data", "TimeoutError")),
       options.idleTimeoutMs,
