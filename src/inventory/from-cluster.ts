@@ -6,7 +6,7 @@
 import { crdsMissing } from "../cluster/errors.js";
 import type { ClusterPort, ListOptions } from "../cluster/port.js";
 import { KINDS, type KindInfo, kindKey } from "./kinds.js";
-import { addChecked, Inventory } from "./model.js";
+import { addServed, Inventory } from "./model.js";
 
 interface ClusterReadOptions {
   /** Progress and notes for stderr. */
@@ -73,7 +73,7 @@ export async function readCluster(port: ClusterPort, options: ClusterReadOptions
     });
   });
   const inventory = new Inventory({ type: "cluster", context: port.context });
-  for (const list of lists) for (const object of list.items) addChecked(inventory, object);
+  for (const list of lists) for (const object of list.items) addServed(inventory, object);
   return inventory;
 }
 

@@ -17,6 +17,13 @@ export function kindKey(group: string, kind: string): string {
   return group === "" ? kind : `${kind}.${group}`;
 }
 
+/** API groups Kubernetes serves from its own types (not from CRDs), among those KINDS lists. */
+const BUILT_IN_GROUPS = new Set(["", "apps", "batch", "networking.k8s.io"]);
+
+export function isBuiltIn(group: string): boolean {
+  return BUILT_IN_GROUPS.has(group);
+}
+
 export function groupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf("/");
   return slash < 0 ? "" : apiVersion.slice(0, slash);

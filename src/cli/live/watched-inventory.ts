@@ -6,7 +6,7 @@
 import type { ClusterPort, WatchEvent } from "../../cluster/port.js";
 import { mapLimited } from "../../inventory/from-cluster.js";
 import { KINDS, type KindInfo, kindKey } from "../../inventory/kinds.js";
-import { addChecked, Inventory, type KubeObject } from "../../inventory/model.js";
+import { addServed, Inventory, type KubeObject } from "../../inventory/model.js";
 
 export interface WatchedInventoryOptions {
   signal: AbortSignal;
@@ -38,7 +38,7 @@ export async function watchInventory(
     timer = undefined;
     if (options.signal.aborted) return;
     const inventory = new Inventory({ type: "cluster", context: port.context });
-    for (const byId of objects.values()) for (const o of byId.values()) addChecked(inventory, o);
+    for (const byId of objects.values()) for (const o of byId.values()) addServed(inventory, o);
     onChange(inventory);
   };
   const apply = (key: string, event: WatchEvent) => {

@@ -119,4 +119,31 @@ describe("readCluster", () => {
     await readCluster(fake, { concurrency: 3 });
     expect(peak).toBe(3);
   });
+
+  it("checks custom resources against their schema, not objects of Kubernetes' own kinds", async () => {
+    // A CRD may be older or looser than the schema the tool knows: its objects are checked. A
+    // built-in kind's object was decoded into the apiserver's own types, so it is not (a real
+    // apiserver cannot serve a Service whose ports are text; the fake can, to tell the two apart).
+    const fake = new FakeClusterPort([
+      ns("shop"),
+      {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "web", namespace: "shop" },
+        spec: { ports: "80" },
+      },
+      {
+        apiVersion: "networking.istio.io/v1",
+        kind: "VirtualService",
+        metadata: { name: "web", namespace: "shop" },
+        spec: { hosts: ["web"], http: "route everything" },
+      },
+    ]);
+    const inventory = await readCluster(fake);
+    expect(inventory.inNamespace(K.Service, "shop").map((o) => o.metadata.name)).toEqual(["web"]);
+    expect(inventory.inNamespace(K.VirtualService, "shop")).toEqual([]);
+    expect(inventory.invalid.map((i) => [i.object.kind, i.problems[0]?.path])).toEqual([
+      ["VirtualService", "spec.http"],
+    ]);
+  });
 });
