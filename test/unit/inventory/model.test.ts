@@ -33,6 +33,22 @@ describe("Inventory.get", () => {
   });
 });
 
+describe("Inventory.namespaceNames", () => {
+  it("sees namespaces of objects added after it was asked, and a caller's change stays its own", () => {
+    const inventory = new Inventory({ type: "files", paths: [] });
+    inventory.add(object("Namespace", "b"));
+    inventory.add(object("Service", "web", "a"));
+    const names = inventory.namespaceNames();
+    expect(names).toEqual(["a", "b"]);
+    names.push("mine");
+    expect(inventory.namespaceNames()).toEqual(["a", "b"]);
+    inventory.add(object("Service", "web", "c"));
+    expect(inventory.namespaceNames()).toEqual(["a", "b", "c"]);
+    inventory.addInvalid({ object: object("Service", "bad", "d"), problems: [] });
+    expect(inventory.namespaceNames()).toEqual(["a", "b", "c", "d"]);
+  });
+});
+
 describe("Inventory.originOf", () => {
   it("finds where an object was read in a namespace of thousands, and in one added later", () => {
     const inventory = new Inventory({ type: "files", paths: [] });
