@@ -63,7 +63,7 @@ export class LockLost extends AmbientMigrateError {}
 function lockLost(namespace: string, holder: string | undefined, lease?: KubeObject): LockLost {
   const by = holder
     ? `taken by another run, ${holder}${lease?.spec?.renewTime ? ` (renewed ${lease.spec.renewTime})` : ""}`
-    : "deleted";
+    : "deleted (by another run that took it and finished, or by hand)";
   return new LockLost(
     `the migration lock of ${namespace} (Lease ${LOCK_NAME}) was ${by}: this run could not renew it within ${LEASE_SECONDS}s (paused, or cut off from the apiserver); stopped before its next change`,
     ExitCode.conflict,

@@ -454,8 +454,13 @@ describe.skipIf(!inject("testbed"))("cluster faults", () => {
             JSON.stringify({ spec: { renewTime: stale } }),
           ]);
           second = background(migrate(ns));
-          await second.waitFor(/resuming/);
+          await second.waitFor(/resuming/); // printed once it holds the lock
+          // The second run waits, paused, until the first has stopped. Otherwise it may finish and
+          // release the lock before the first looks, and the first finds it deleted, not taken.
+          second.child.kill("SIGSTOP");
           first.child.kill("SIGCONT");
+          await first.exit;
+          second.child.kill("SIGCONT");
         });
         expect(result.code, result.stderr).toBe(10);
         expect(result.stderr).toMatch(
