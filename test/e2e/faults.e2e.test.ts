@@ -458,9 +458,12 @@ describe.skipIf(!inject("testbed"))("cluster faults", () => {
           // The second run waits, paused, until the first has stopped. Otherwise it may finish and
           // release the lock before the first looks, and the first finds it deleted, not taken.
           second.child.kill("SIGSTOP");
-          first.child.kill("SIGCONT");
-          await first.exit;
-          second.child.kill("SIGCONT");
+          try {
+            first.child.kill("SIGCONT");
+            await first.exit;
+          } finally {
+            second.child.kill("SIGCONT"); // never left stopped, even when the first run hangs
+          }
         });
         expect(result.code, result.stderr).toBe(10);
         expect(result.stderr).toMatch(
